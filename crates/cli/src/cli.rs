@@ -1,0 +1,450 @@
+//! The command tree (InvenioRDM's `invenio users|roles|access` commands, plus EPrints' user
+//! types and `+`/`-` entries), parsed by clap. Raw arguments only: `main` turns them into
+//! validated values before anything runs.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Accounts, roles and privileges for research repositories.
+///
+/// Gatehouse joins InvenioRDM's user management (users.yaml, `users create`, `access allow`)
+/// and EPrints' roles and privileges (user types, roles, `+priv`/`-priv`, `:owner` and
+/// `:editor` scopes) in one precedence model. Data lives in an embedded SQLite database in
+/// the data directory unless `database_url` points at PostgreSQL.
+#[derive(Debug, Parser)]
+#[command(
+    name = "gatehouse",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// Configuration file [default: ./gatehouse.toml when present; env GATEHOUSE_CONFIG].
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Data directory holding the SQLite database [default: ./gatehouse-data].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// The app_data folder with users.yaml and user_roles.yaml [default: ./app_data].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub app_data: Option<PathBuf>,
+    /// PostgreSQL URL instead of the embedded SQLite database.
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Load users.yaml and user_roles.yaml from the app_data folder.
+    #[command(subcommand)]
+    Fixtures(FixturesCmd),
+    /// Create, change, list and search user accounts.
+    #[command(subcommand)]
+    Users(UsersCmd),
+    /// Create roles and give them to users (a user's own ordered list of roles and +/- entries).
+    #[command(subcommand)]
+    Roles(RolesCmd),
+    /// Allow or deny a privilege to a user, a role or a system role (InvenioRDM grants).
+    #[command(subcommand)]
+    Access(AccessCmd),
+    /// Decide whether a user (or anonymous) holds a privilege, optionally on an item.
+    ///
+    /// Exits 0 when allowed and 3 when denied. The answer is the EPrints bitmask: 1 public,
+    /// 2 user holds the privilege, 4 owner of the item, 8 item in the editorial scope.
+    Check(CheckArgs),
+    /// List a user's effective privileges with where each comes from, and the public ones.
+    Privileges {
+        /// The user: email or id.
+        user: String,
+    },
+    /// Validate or show the roles and user types policy (no database needed).
+    #[command(subcommand)]
+    Policy(PolicyCmd),
+    /// Who changed what, when, through which channel.
+    History(HistoryArgs),
+    /// Service tokens for the repository application that calls `/api/check`.
+    #[command(subcommand)]
+    Tokens(TokensCmd),
+    /// Run the HTTP API (and admin UI) until SIGTERM or Ctrl-C.
+    ///
+    /// Listens on server.listen (default 127.0.0.1:8080). In-flight requests finish before
+    /// the process exits. Logs go to standard error (GATEHOUSE_LOG=info by default here,
+    /// GATEHOUSE_LOG_FORMAT=json for JSON lines).
+    Serve {
+        /// Address to listen on, e.g. 127.0.0.1:8080 [default: server.listen].
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+    },
+}
+
+/// `tokens ...`
+#[derive(Debug, Subcommand)]
+pub enum TokensCmd {
+    /// Create a service token; it is printed once.
+    Create {
+        /// A name: letters, digits, `-`, `_`, `.`.
+        name: String,
+        /// A privilege it holds, e.g. `check/any`; repeatable.
+        #[arg(long = "privilege", value_name = "PRIVILEGE", required = true)]
+        privileges: Vec<String>,
+    },
+    /// List service tokens (never the tokens themselves).
+    List,
+    /// Revoke a service token at once.
+    Revoke {
+        /// Its name.
+        name: String,
+    },
+}
+
+/// `fixtures ...`
+#[derive(Debug, Subcommand)]
+pub enum FixturesCmd {
+    /// Load APP_DATA/users.yaml (and check APP_DATA/user_roles.yaml) in one transaction.
+    ///
+    /// No users.yaml: create the default admin (active, confirmed, type admin, role admin,
+    /// superuser-access) and print its random password once. An empty users.yaml: create
+    /// nobody. Users whose email exists are skipped; any error loads nothing.
+    Load {
+        /// The app_data folder [default: the configured app_data].
+        app_data: Option<PathBuf>,
+    },
+}
+
+/// Where a password comes from.
+#[derive(Debug, Args, Clone, Default)]
+#[group(multiple = false)]
+pub struct PasswordArgs {
+    /// The password (visible in the process list; prefer --password-stdin).
+    #[arg(long, value_name = "PASSWORD")]
+    pub password: Option<String>,
+    /// Read the password from the first line of standard input.
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// Generate a random 20-character password and print it once.
+    #[arg(long)]
+    pub random: bool,
+}
+
+/// `users ...`
+#[derive(Debug, Subcommand)]
+pub enum UsersCmd {
+    /// Create a user. Without --confirm the user must confirm their email before logging in.
+    Create(CreateArgs),
+    /// Activate a user (this also confirms an unconfirmed user, as InvenioRDM does).
+    Activate {
+        /// Email or id.
+        user: String,
+    },
+    /// Deactivate a user: from the next check on they hold only public privileges.
+    Deactivate {
+        /// Email or id.
+        user: String,
+    },
+    /// Confirm a user's email address.
+    Confirm {
+        /// Email or id.
+        user: String,
+    },
+    /// Set or change a user's password (prompts when no source is given on a terminal).
+    SetPassword {
+        /// Email or id.
+        user: String,
+        /// Password source.
+        #[command(flatten)]
+        password: PasswordArgs,
+    },
+    /// Set a user's type (EPrints user type: user, editor, admin, minuser, or one of the file).
+    SetType {
+        /// Email or id.
+        user: String,
+        /// The type.
+        #[arg(value_name = "TYPE")]
+        user_type: String,
+    },
+    /// Set a user's editorial scope: items matching any filter are in scope.
+    SetScope {
+        /// Email or id.
+        user: String,
+        /// A filter `field=value,value;field=value` (all fields must match); repeat for OR.
+        #[arg(
+            long = "filter",
+            value_name = "FILTER",
+            required_unless_present = "clear"
+        )]
+        filters: Vec<String>,
+        /// Remove every filter (then every item is in scope).
+        #[arg(long, conflicts_with = "filters")]
+        clear: bool,
+    },
+    /// Replace a user's whole ordered list of roles and +/- entries (for reordering).
+    SetRoles {
+        /// Email or id.
+        user: String,
+        /// Entries in order: role names, `+privilege`, `-privilege`.
+        #[arg(allow_hyphen_values = true, value_name = "ENTRY")]
+        entries: Vec<String>,
+    },
+    /// Change a user's full name or affiliations.
+    SetProfile {
+        /// Email or id.
+        user: String,
+        /// Full name.
+        #[arg(long)]
+        full_name: Option<String>,
+        /// Affiliations.
+        #[arg(long)]
+        affiliations: Option<String>,
+    },
+    /// List users, optionally filtered.
+    List(ListArgs),
+    /// Search users by words in email, username, full name or affiliations.
+    Search {
+        /// The words (all must match, case-insensitively).
+        text: String,
+        /// Filters and paging.
+        #[command(flatten)]
+        list: ListArgs,
+    },
+    /// Show one user.
+    Show {
+        /// Email or id.
+        user: String,
+    },
+    /// Delete a user and their grants.
+    Delete {
+        /// Email or id.
+        user: String,
+    },
+    /// Rebuild the user search index.
+    Reindex,
+    /// E-mail a confirmation link again to a user who has not confirmed.
+    SendConfirmation {
+        /// Email or id.
+        user: String,
+    },
+    /// Print the Argon2id hash (PHC string) of a password, for `password_hash` in users.yaml.
+    HashPassword {
+        /// Password source.
+        #[command(flatten)]
+        password: PasswordArgs,
+    },
+    /// Check a log in as the server would: right password, confirmed email, active account.
+    ///
+    /// Exits 0 when the log in would succeed and 3 when it would be refused, saying why
+    /// (an unknown user and a wrong password get the same answer).
+    CheckLogin {
+        /// Email or username.
+        login: String,
+        /// Password source (a prompt on a terminal when none is given).
+        #[command(flatten)]
+        password: PasswordArgs,
+    },
+}
+
+/// `users create`
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// The email address (stored lower-cased).
+    pub email: String,
+    /// Password source.
+    #[command(flatten)]
+    pub password: PasswordArgs,
+    /// Make the account active.
+    #[arg(long, short = 'a')]
+    pub active: bool,
+    /// Mark the email as confirmed (otherwise the user must confirm before logging in).
+    #[arg(long, short = 'c')]
+    pub confirm: bool,
+    /// Username: a letter, then letters, digits, `-` or `_` (3 to 256 characters).
+    #[arg(long, short = 'u')]
+    pub username: Option<String>,
+    /// Full name.
+    #[arg(long)]
+    pub full_name: Option<String>,
+    /// Affiliations.
+    #[arg(long)]
+    pub affiliations: Option<String>,
+    /// User type [default: users.default_type, `user`].
+    #[arg(long = "type", value_name = "TYPE")]
+    pub user_type: Option<String>,
+    /// A role name, `+privilege` or `-privilege` for the user's own list; repeatable.
+    #[arg(long = "role", value_name = "ENTRY", allow_hyphen_values = true)]
+    pub roles: Vec<String>,
+}
+
+/// Filters and paging.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ListArgs {
+    /// Only users of this type.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub user_type: Option<String>,
+    /// Only active users.
+    #[arg(long, conflicts_with = "inactive")]
+    pub active: bool,
+    /// Only inactive users.
+    #[arg(long)]
+    pub inactive: bool,
+    /// Only confirmed users.
+    #[arg(long, conflicts_with = "unconfirmed")]
+    pub confirmed: bool,
+    /// Only unconfirmed users.
+    #[arg(long)]
+    pub unconfirmed: bool,
+    /// Skip this many.
+    #[arg(long, default_value_t = 0)]
+    pub offset: u64,
+    /// Show at most this many (0 = all).
+    #[arg(long, default_value_t = 50)]
+    pub limit: u64,
+}
+
+/// `roles ...`
+#[derive(Debug, Subcommand)]
+pub enum RolesCmd {
+    /// Create a run-time role (stored in the database). An existing role is left as it is.
+    Create {
+        /// Role name: a letter, then letters, digits, `_` or `-` (at most 80).
+        name: String,
+        /// Description.
+        #[arg(long, short = 'd')]
+        description: Option<String>,
+        /// A privilege for the role (`p` or `+p` grants, `-p` removes); repeatable.
+        #[arg(
+            long = "privilege",
+            value_name = "PRIVILEGE",
+            allow_hyphen_values = true
+        )]
+        privileges: Vec<String>,
+    },
+    /// Append ENTRY (a role name, `+privilege` or `-privilege`) to a user's own list.
+    Add {
+        /// Email or id.
+        user: String,
+        /// The entry.
+        #[arg(allow_hyphen_values = true)]
+        entry: String,
+    },
+    /// Remove ENTRY from a user's own list.
+    Remove {
+        /// Email or id.
+        user: String,
+        /// The entry.
+        #[arg(allow_hyphen_values = true)]
+        entry: String,
+    },
+    /// List every role: built in, from user_roles.yaml, and created at run time.
+    List,
+    /// Show one role with its entries, origin and grants.
+    Show {
+        /// The role.
+        name: String,
+    },
+}
+
+/// Who a grant is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TargetKind {
+    /// A user, by email or id.
+    User,
+    /// A role, by name.
+    Role,
+    /// A system role: any_user (everybody) or authenticated_user.
+    SystemRole,
+}
+
+/// The target of a grant command.
+#[derive(Debug, Args)]
+pub struct GrantArgs {
+    /// The privilege, e.g. administration-access.
+    pub privilege: String,
+    /// user, role or system-role.
+    #[arg(value_enum)]
+    pub kind: TargetKind,
+    /// The user's email or id, the role name, or any_user / authenticated_user.
+    pub name: String,
+}
+
+/// `access ...`
+#[derive(Debug, Subcommand)]
+pub enum AccessCmd {
+    /// Allow a privilege, e.g. `access allow administration-access user EMAIL`.
+    Allow(GrantArgs),
+    /// Deny a privilege; a deny always wins over any allow.
+    Deny(GrantArgs),
+    /// Remove both the allow and the deny of a privilege for that user, role or system role.
+    Remove(GrantArgs),
+    /// List grants, optionally for one user or role.
+    Show {
+        /// Only this user's grants.
+        #[arg(long, conflicts_with = "role")]
+        user: Option<String>,
+        /// Only this role's grants.
+        #[arg(long)]
+        role: Option<String>,
+    },
+}
+
+/// `check`
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The user asking: email or id.
+    #[arg(
+        long,
+        required_unless_present = "anonymous",
+        conflicts_with = "anonymous"
+    )]
+    pub user: Option<String>,
+    /// Ask for an anonymous visitor.
+    #[arg(long)]
+    pub anonymous: bool,
+    /// The privilege, e.g. eprint/edit.
+    pub privilege: String,
+    /// The item as JSON: {"dataset":"eprint","status":"buffer","owners":[3],"fields":{"divisions":["law"]}}.
+    #[arg(long, value_name = "JSON")]
+    pub item: Option<String>,
+    /// Print the chain of reasons for people.
+    #[arg(long)]
+    pub explain: bool,
+}
+
+/// `policy ...`
+#[derive(Debug, Subcommand)]
+pub enum PolicyCmd {
+    /// Check a user_roles.yaml; lists every problem and exits 2 if there is one.
+    Validate {
+        /// The file [default: APP_DATA/user_roles.yaml].
+        file: Option<PathBuf>,
+    },
+    /// Show the effective catalog: roles, user types with their privileges, public privileges.
+    Show {
+        /// Only this user type, with its effective privileges and their sources.
+        #[arg(long = "type", value_name = "TYPE", conflicts_with = "role")]
+        user_type: Option<String>,
+        /// Only this role.
+        #[arg(long)]
+        role: Option<String>,
+    },
+}
+
+/// `history`
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Only changes about this user (email or id).
+    #[arg(long)]
+    pub user: Option<String>,
+    /// Only changes at or after this time (RFC 3339, or a date YYYY-MM-DD).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// At most this many, newest last (0 = all).
+    #[arg(long, default_value_t = 100)]
+    pub limit: u64,
+}

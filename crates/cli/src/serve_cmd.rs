@@ -1,0 +1,130 @@
+//! `gatehouse serve` and `gatehouse tokens ...`.
+
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use gatehouse_core::{Lifetimes, Mailer};
+use gatehouse_policy::Privilege;
+use gatehouse_server::mail::{FileOutbox, SmtpMailer};
+use gatehouse_server::{router, AppState, ServerSettings};
+use serde_json::json;
+
+use crate::cli::TokensCmd;
+use crate::settings::MailConfig;
+use crate::{App, Failure};
+
+/// The configured mailer.
+pub fn mailer(app: &App) -> Result<Arc<dyn Mailer>, Failure> {
+    Ok(match &app.config.mail {
+        MailConfig::Outbox(dir, from) => Arc::new(FileOutbox::new(dir.clone(), from)?),
+        MailConfig::Smtp(s) => Arc::new(SmtpMailer::new(s)?),
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// `serve`
+pub async fn serve(app: &App, listen: Option<String>) -> Result<(), Failure> {
+    let addr_text = listen.unwrap_or_else(|| app.config.listen.clone());
+    let addr: SocketAddr = addr_text.parse().map_err(|_| {
+        Failure::Usage(format!(
+            "invalid listen address `{addr_text}`; use e.g. 127.0.0.1:8080"
+        ))
+    })?;
+    let gh = app.services().await?;
+    let state = AppState::new(
+        gh,
+        mailer(app)?,
+        ServerSettings {
+            base_url: app.config.base_url.clone(),
+            secure_cookies: app.config.secure_cookies,
+            lifetimes: Lifetimes::default(),
+        },
+    );
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| Failure::Usage(format!("cannot listen on {addr}: {e}")))?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| Failure::Internal(e.to_string()))?;
+    tracing::info!(address = %local, "listening");
+    eprintln!("gatehouse listening on http://{local}");
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|e| Failure::Internal(format!("server failed: {e}")))?;
+    Ok(())
+}
+
+/// `tokens ...`
+pub async fn tokens(app: &App, cmd: TokensCmd) -> Result<(), Failure> {
+    let gh = app.services().await?;
+    match cmd {
+        TokensCmd::Create { name, privileges } => {
+            let privileges = privileges
+                .iter()
+                .map(|p| Privilege::new(p).map_err(|e| Failure::Core(e.into())))
+                .collect::<Result<Vec<_>, _>>()?;
+            let t = gh.create_service_token(&app.ctx, &name, privileges).await?;
+            eprintln!("service token `{name}` (shown once, it will not be shown again):");
+            app.out.emit(
+                &t.token,
+                &json!({"name": name, "token": t.token, "privileges": t.credential.privileges}),
+            );
+        }
+        TokensCmd::List => {
+            let list = gh.list_service_tokens(&app.ctx).await?;
+            let mut s = String::new();
+            for c in &list {
+                let privs: Vec<String> = c.privileges.iter().map(ToString::to_string).collect();
+                let _ = writeln!(
+                    s,
+                    "{:<24} {}  {}",
+                    c.name.as_deref().unwrap_or("-"),
+                    c.created.format("%Y-%m-%d %H:%M"),
+                    privs.join(", ")
+                );
+            }
+            let _ = write!(s, "{} service tokens", list.len());
+            let v: Vec<_> = list
+                .iter()
+                .map(|c| json!({"name": c.name, "privileges": c.privileges, "created": c.created}))
+                .collect();
+            app.out.emit(&s, &v);
+        }
+        TokensCmd::Revoke { name } => {
+            gh.revoke_service_token(&app.ctx, &name).await?;
+            app.out.emit(
+                &format!("service token {name} revoked"),
+                &json!({"revoked": name}),
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,507 @@
+//! Configuration, in layers: built-in defaults, then `gatehouse.toml` (or `--config`), then
+//! `GATEHOUSE_*` environment variables (`GATEHOUSE_SERVER__LISTEN` for `server.listen`), then
+//! command-line flags. The merged table is checked once (unknown keys are errors) into
+//! [`Config`], which the rest of the program trusts. Secrets are redacted in `Debug`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use gatehouse_core::{Email, Password, PasswordPolicy, Settings};
+use gatehouse_policy::TypeName;
+use serde::Deserialize;
+
+/// Why the configuration could not be read. Always the caller's to fix (exit 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    data_dir: Option<PathBuf>,
+    app_data: Option<PathBuf>,
+    database_url: Option<String>,
+    #[serde(default)]
+    server: RawServer,
+    #[serde(default)]
+    fixtures: RawFixtures,
+    #[serde(default)]
+    passwords: RawPasswords,
+    #[serde(default)]
+    users: RawUsers,
+    #[serde(default)]
+    mail: RawMail,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    listen: Option<String>,
+    base_url: Option<String>,
+    secure_cookies: Option<bool>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawMail {
+    outbox: Option<PathBuf>,
+    from: Option<String>,
+    smtp_host: Option<String>,
+    smtp_port: Option<i64>,
+    smtp_security: Option<String>,
+    smtp_username: Option<String>,
+    smtp_password: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawFixtures {
+    passwords: Option<BTreeMap<String, String>>,
+    admin_email: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawPasswords {
+    min_length: Option<i64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawUsers {
+    default_type: Option<String>,
+}
+
+/// Flags that override the file and the environment.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    /// `--config`.
+    pub config: Option<PathBuf>,
+    /// `--data-dir`.
+    pub data_dir: Option<PathBuf>,
+    /// `--app-data`.
+    pub app_data: Option<PathBuf>,
+    /// `--database-url`.
+    pub database_url: Option<String>,
+}
+
+/// Where mail goes.
+#[derive(Clone)]
+pub enum MailConfig {
+    /// Text files in a folder (development and tests).
+    Outbox(PathBuf, String),
+    /// SMTP.
+    Smtp(gatehouse_server::mail::SmtpSettings),
+}
+
+impl fmt::Debug for MailConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MailConfig::Outbox(p, from) => write!(f, "Outbox({}, {from})", p.display()),
+            MailConfig::Smtp(s) => write!(f, "{s:?}"),
+        }
+    }
+}
+
+/// The validated configuration.
+#[derive(Clone)]
+pub struct Config {
+    /// Data directory (the SQLite database lives here).
+    pub data_dir: PathBuf,
+    /// The app_data folder (`users.yaml`, `user_roles.yaml`).
+    pub app_data: PathBuf,
+    /// PostgreSQL URL, when set.
+    pub database_url: Option<String>,
+    /// `server.listen`.
+    pub listen: String,
+    /// `server.base_url`: the public URL for links in mail.
+    pub base_url: String,
+    /// `server.secure_cookies`.
+    pub secure_cookies: bool,
+    /// `mail.*`.
+    pub mail: MailConfig,
+    /// Settings for the services.
+    pub settings: Settings,
+    /// The config file that was read, if any.
+    pub file: Option<PathBuf>,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("data_dir", &self.data_dir)
+            .field("app_data", &self.app_data)
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(redact_url),
+            )
+            .field("listen", &self.listen)
+            .field("base_url", &self.base_url)
+            .field("mail", &self.mail)
+            .field("admin_email", &self.settings.admin_email)
+            .field(
+                "fixture_passwords",
+                &self.settings.fixture_passwords.keys().collect::<Vec<_>>(),
+            )
+            .field("password_policy", &self.settings.password_policy)
+            .field("default_type", &self.settings.default_type)
+            .field("file", &self.file)
+            .finish()
+    }
+}
+
+/// `postgres://user:secret@host/db` -> `postgres://user:***@host/db`.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s + 3 => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Environment variables with the prefix that are not configuration keys.
+const ENV_NOT_KEYS: &[&str] = &["GATEHOUSE_LOG", "GATEHOUSE_CONFIG", "GATEHOUSE_LOG_FORMAT"];
+
+impl Config {
+    /// Reads and validates the configuration from the file, `env` and flags.
+    pub fn load(flags: &Overrides, env: &[(String, String)]) -> Result<Config, ConfigError> {
+        let env_config = env
+            .iter()
+            .find(|(k, _)| k == "GATEHOUSE_CONFIG")
+            .map(|(_, v)| PathBuf::from(v));
+        let (mut table, file) = match flags.config.clone().or(env_config) {
+            Some(path) => (read_table(&path, true)?, Some(path)),
+            None => {
+                let default = PathBuf::from("gatehouse.toml");
+                if default.exists() {
+                    (read_table(&default, true)?, Some(default))
+                } else {
+                    (toml::Table::new(), None)
+                }
+            }
+        };
+        for (k, v) in env {
+            let Some(key) = k.strip_prefix("GATEHOUSE_") else {
+                continue;
+            };
+            if ENV_NOT_KEYS.contains(&k.as_str()) || key.starts_with("TEST_") {
+                continue;
+            }
+            let path: Vec<String> = key.split("__").map(str::to_lowercase).collect();
+            set_path(&mut table, &path, env_value(&path, v))
+                .map_err(|e| ConfigError(format!("environment variable `{k}`: {e}")))?;
+        }
+        if let Some(d) = &flags.data_dir {
+            table.insert(
+                "data_dir".into(),
+                toml::Value::String(d.display().to_string()),
+            );
+        }
+        if let Some(d) = &flags.app_data {
+            table.insert(
+                "app_data".into(),
+                toml::Value::String(d.display().to_string()),
+            );
+        }
+        if let Some(u) = &flags.database_url {
+            table.insert("database_url".into(), toml::Value::String(u.clone()));
+        }
+        let raw: Raw = toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| {
+            let origin = file
+                .as_ref()
+                .map_or("the configuration".to_owned(), |f| f.display().to_string());
+            ConfigError(format!(
+                "{origin}: {}; the keys are data_dir, app_data, database_url, server.listen, \
+                 fixtures.passwords, fixtures.admin_email, passwords.min_length, users.default_type, \
+                 server.base_url, server.secure_cookies, mail.outbox, mail.from, mail.smtp_host, \
+                 mail.smtp_port, mail.smtp_security, mail.smtp_username, mail.smtp_password",
+                e.message().trim_end_matches('\n')
+            ))
+        })?;
+        Config::validate(raw, file)
+    }
+
+    fn validate(raw: Raw, file: Option<PathBuf>) -> Result<Config, ConfigError> {
+        let min = raw.passwords.min_length.unwrap_or(8);
+        if !(1..=128).contains(&min) {
+            return Err(ConfigError(format!(
+                "passwords.min_length is {min}; use a number from 1 to 128 \
+                 (env GATEHOUSE_PASSWORDS__MIN_LENGTH)"
+            )));
+        }
+        let password_policy = PasswordPolicy {
+            min_length: min as usize,
+            max_length: 128,
+        };
+        let admin = raw
+            .fixtures
+            .admin_email
+            .unwrap_or_else(|| "admin@inveniosoftware.org".into());
+        let admin_email = Email::new(&admin).map_err(|e| {
+            ConfigError(format!(
+                "fixtures.admin_email: {e} (env GATEHOUSE_FIXTURES__ADMIN_EMAIL)"
+            ))
+        })?;
+        let mut fixture_passwords = BTreeMap::new();
+        for (email, pw) in raw.fixtures.passwords.unwrap_or_default() {
+            if pw.is_empty() {
+                continue; // empty counts as absent (SPEC 2.1)
+            }
+            let e = Email::new(&email)
+                .map_err(|err| ConfigError(format!("fixtures.passwords: {err}")))?;
+            let p = Password::new(&pw, &password_policy)
+                .map_err(|err| ConfigError(format!("fixtures.passwords for `{email}`: {err}")))?;
+            fixture_passwords.insert(e.to_string(), p);
+        }
+        let default_type = raw.users.default_type.unwrap_or_else(|| "user".into());
+        let default_type = TypeName::new(&default_type)
+            .map_err(|e| ConfigError(format!("users.default_type: {e}")))?;
+        if let Some(url) = &raw.database_url {
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return Err(ConfigError(format!(
+                    "database_url `{}` is not a PostgreSQL URL; use `postgres://user@host/db`, \
+                     or leave it unset for the embedded SQLite database",
+                    redact_url(url)
+                )));
+            }
+        }
+        let data_dir = raw
+            .data_dir
+            .unwrap_or_else(|| PathBuf::from("gatehouse-data"));
+        let listen = raw.server.listen.unwrap_or_else(|| "127.0.0.1:8080".into());
+        if listen.parse::<std::net::SocketAddr>().is_err() {
+            return Err(ConfigError(format!(
+                "server.listen `{listen}` is not an address like 127.0.0.1:8080 (env GATEHOUSE_SERVER__LISTEN)"
+            )));
+        }
+        let base_url = raw
+            .server
+            .base_url
+            .unwrap_or_else(|| format!("http://{listen}"));
+        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+            return Err(ConfigError(format!(
+                "server.base_url `{base_url}` must start with http:// or https://"
+            )));
+        }
+        let secure_cookies = raw
+            .server
+            .secure_cookies
+            .unwrap_or(base_url.starts_with("https://"));
+        let from = raw
+            .mail
+            .from
+            .unwrap_or_else(|| "gatehouse@localhost".into());
+        let mail = match raw.mail.smtp_host {
+            Some(host) => {
+                let port = raw.mail.smtp_port.unwrap_or(587);
+                let port = u16::try_from(port).map_err(|_| {
+                    ConfigError(format!("mail.smtp_port {port} is not a port number"))
+                })?;
+                MailConfig::Smtp(gatehouse_server::mail::SmtpSettings {
+                    host,
+                    port,
+                    security: raw.mail.smtp_security.unwrap_or_else(|| "starttls".into()),
+                    username: raw.mail.smtp_username,
+                    password: raw.mail.smtp_password,
+                    from,
+                })
+            }
+            None => MailConfig::Outbox(
+                raw.mail.outbox.unwrap_or_else(|| data_dir.join("outbox")),
+                from,
+            ),
+        };
+        Ok(Config {
+            data_dir,
+            app_data: raw.app_data.unwrap_or_else(|| PathBuf::from("app_data")),
+            database_url: raw.database_url,
+            listen,
+            base_url,
+            secure_cookies,
+            mail,
+            settings: Settings {
+                password_policy,
+                default_type,
+                admin_email,
+                fixture_passwords,
+            },
+            file,
+        })
+    }
+
+    /// The SQLite database file.
+    pub fn sqlite_path(&self) -> PathBuf {
+        self.data_dir.join("gatehouse.sqlite")
+    }
+}
+
+fn read_table(path: &Path, must_exist: bool) -> Result<toml::Table, ConfigError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => text.parse::<toml::Table>().map_err(|e| {
+            ConfigError(format!(
+                "{}: not valid TOML: {}",
+                path.display(),
+                e.message()
+            ))
+        }),
+        Err(e) if !must_exist && e.kind() == std::io::ErrorKind::NotFound => Ok(toml::Table::new()),
+        Err(e) => Err(ConfigError(format!(
+            "cannot read config file `{}`: {e}",
+            path.display()
+        ))),
+    }
+}
+
+/// An environment value as TOML: numbers and booleans where the key wants them, a JSON-ish
+/// inline table for `fixtures.passwords`, a string otherwise.
+fn env_value(path: &[String], v: &str) -> toml::Value {
+    if path == ["fixtures", "passwords"] {
+        if let Ok(t) = format!("x = {v}").parse::<toml::Table>() {
+            if let Some(val) = t.get("x") {
+                return val.clone();
+            }
+        }
+    }
+    if path == ["server", "secure_cookies"] {
+        if let Ok(b) = v.trim().parse::<bool>() {
+            return toml::Value::Boolean(b);
+        }
+    }
+    if path == ["passwords", "min_length"] || path == ["mail", "smtp_port"] {
+        if let Ok(n) = v.trim().parse::<i64>() {
+            return toml::Value::Integer(n);
+        }
+    }
+    toml::Value::String(v.to_owned())
+}
+
+fn set_path(table: &mut toml::Table, path: &[String], value: toml::Value) -> Result<(), String> {
+    match path {
+        [] => Err("empty key".into()),
+        [last] => {
+            table.insert(last.clone(), value);
+            Ok(())
+        }
+        [first, rest @ ..] => {
+            let entry = table
+                .entry(first.clone())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            match entry {
+                toml::Value::Table(t) => set_path(t, rest, value),
+                _ => Err(format!("`{first}` is not a section")),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults() {
+        let c = Config::load(&Overrides::default(), &[]).unwrap();
+        assert_eq!(c.data_dir, PathBuf::from("gatehouse-data"));
+        assert_eq!(c.listen, "127.0.0.1:8080");
+        assert_eq!(c.settings.password_policy.min_length, 8);
+        assert_eq!(c.settings.admin_email.as_str(), "admin@inveniosoftware.org");
+    }
+
+    #[test]
+    fn layers_file_env_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("g.toml");
+        std::fs::write(
+            &f,
+            "data_dir = \"/from/file\"\n[server]\nlisten = \"0.0.0.0:1\"\n[fixtures.passwords]\n\"Admin@Inveniosoftware.org\" = \"supersecret123\"\n",
+        )
+        .unwrap();
+        let flags = Overrides {
+            config: Some(f),
+            ..Overrides::default()
+        };
+        let c = Config::load(
+            &flags,
+            &env(&[
+                ("GATEHOUSE_SERVER__LISTEN", "127.0.0.1:9"),
+                ("GATEHOUSE_PASSWORDS__MIN_LENGTH", "10"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.data_dir, PathBuf::from("/from/file"));
+        assert_eq!(c.listen, "127.0.0.1:9", "env beats file");
+        assert_eq!(c.settings.password_policy.min_length, 10);
+        assert!(c
+            .settings
+            .fixture_passwords
+            .contains_key("admin@inveniosoftware.org"));
+        let flags2 = Overrides {
+            data_dir: Some("/flag".into()),
+            ..flags
+        };
+        let c2 = Config::load(&flags2, &[]).unwrap();
+        assert_eq!(c2.data_dir, PathBuf::from("/flag"), "flag beats file");
+        let dbg = format!("{c:?}");
+        assert!(!dbg.contains("supersecret123"), "{dbg}");
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("g.toml");
+        std::fs::write(&f, "colour = \"blue\"\n").unwrap();
+        let err = Config::load(
+            &Overrides {
+                config: Some(f),
+                ..Overrides::default()
+            },
+            &[],
+        )
+        .unwrap_err();
+        assert!(err.0.contains("colour"), "{err}");
+        let err =
+            Config::load(&Overrides::default(), &env(&[("GATEHOUSE_NOPE", "1")])).unwrap_err();
+        assert!(
+            err.0.contains("GATEHOUSE_NOPE") || err.0.contains("nope"),
+            "{err}"
+        );
+        let err = Config::load(
+            &Overrides::default(),
+            &env(&[("GATEHOUSE_PASSWORDS__MIN_LENGTH", "0")]),
+        )
+        .unwrap_err();
+        assert!(err.0.contains("passwords.min_length"), "{err}");
+        let err = Config::load(
+            &Overrides::default(),
+            &env(&[("GATEHOUSE_DATABASE_URL", "mysql://u:pw@h/db")]),
+        )
+        .unwrap_err();
+        assert!(
+            err.0.contains("mysql://u:***@h/db") && !err.0.contains("pw@"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn redaction() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact_url("postgres://h/db"), "postgres://h/db");
+    }
+}

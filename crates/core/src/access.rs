@@ -1,0 +1,488 @@
+//! Roles, grants, checks and history: `roles create|list|show`, `access allow|deny|remove|
+//! show`, `check`, `privileges`, `history`.
+
+use gatehouse_policy::show::{HeldListing, RoleListing};
+use gatehouse_policy::{
+    Decision, Effect, Grant, GrantTarget, Item, Privilege, RoleEntry, RoleName, SystemRole, Who,
+};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::error::CoreError;
+use crate::service::{Actor, Changed, Context, Gatehouse, UserRef};
+use crate::store::{GrantFilter, HistoryFilter};
+use crate::user::{HistoryEvent, StoredRole, User};
+
+/// Who a grant is for, as named by a caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GrantTo {
+    /// A user by email or id.
+    User(UserRef),
+    /// A role by name.
+    Role(RoleName),
+    /// A system role.
+    System(SystemRole),
+}
+
+/// What `roles create` did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum RoleOutcome {
+    /// A new run-time role.
+    Created,
+    /// The run-time role existed and its entries or description were replaced.
+    Updated,
+    /// The role existed as it is; nothing changed.
+    Exists {
+        /// Where it is defined.
+        origin: String,
+    },
+}
+
+/// A grant as listed, with its target in words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GrantView {
+    /// Allow or deny.
+    pub effect: Effect,
+    /// The privilege.
+    pub privilege: String,
+    /// `user`, `role` or `system_role`.
+    pub target_kind: &'static str,
+    /// The user's email, the role or system role name.
+    pub target: String,
+}
+
+/// A user's effective privileges with sources, and the public ones (SPEC 7.2).
+#[derive(Debug, Clone, Serialize)]
+pub struct PrivilegesView {
+    /// The user.
+    pub user: String,
+    /// Whether the account is active (inactive users hold only the public set).
+    pub active: bool,
+    /// Whether the user holds `superuser-access` (every privilege not denied).
+    pub superuser: bool,
+    /// The effective set, sorted, with sources.
+    pub privileges: Vec<HeldListing>,
+    /// Privileges denied to the user, with whom the deny was given to.
+    pub denied: Vec<HeldListing>,
+    /// The public privileges.
+    pub public: Vec<HeldListing>,
+}
+
+impl Gatehouse {
+    /// Creates a run-time role (`roles create`); idempotent (SPEC 7.4).
+    pub async fn create_role(
+        &self,
+        ctx: &Context,
+        name: RoleName,
+        description: Option<String>,
+        entries: Vec<RoleEntry>,
+    ) -> Result<RoleOutcome, CoreError> {
+        let mut tx = self.begin().await?;
+        self.authorize(tx.as_mut(), ctx, "config/edit", None)
+            .await?;
+        if let Some(def) = self.config.roles.get(&name) {
+            if !entries.is_empty() {
+                return Err(CoreError::invalid(
+                    "role",
+                    format!(
+                        "role `{name}` is defined in {}; change it there (a role defined in \
+                         the catalog or user_roles.yaml cannot be changed at run time)",
+                        def.origin
+                    ),
+                ));
+            }
+            return Ok(RoleOutcome::Exists {
+                origin: def.origin.to_string(),
+            });
+        }
+        let role = StoredRole {
+            name: name.clone(),
+            description: description.clone(),
+            entries: entries.clone(),
+        };
+        let outcome = match tx.role(&name).await? {
+            None => {
+                tx.insert_role(&role).await?;
+                RoleOutcome::Created
+            }
+            Some(existing) => {
+                let new_entries = !entries.is_empty() && existing.entries != entries;
+                let new_desc = description.is_some() && existing.description != description;
+                if !new_entries && !new_desc {
+                    return Ok(RoleOutcome::Exists {
+                        origin: gatehouse_policy::Origin::Runtime.to_string(),
+                    });
+                }
+                let updated = StoredRole {
+                    name: name.clone(),
+                    description: if new_desc {
+                        description
+                    } else {
+                        existing.description
+                    },
+                    entries: if new_entries {
+                        entries
+                    } else {
+                        existing.entries
+                    },
+                };
+                tx.update_role(&updated).await?;
+                RoleOutcome::Updated
+            }
+        };
+        let action = if outcome == RoleOutcome::Created {
+            "role.create"
+        } else {
+            "role.update"
+        };
+        self.record(
+            tx.as_mut(),
+            ctx,
+            action,
+            None,
+            name.as_str(),
+            json!({"entries": role.entries.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                   "description": role.description}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    /// Every role (built in, file, run time) with entries, origin and grants.
+    pub async fn list_roles(&self, ctx: &Context) -> Result<Vec<RoleListing>, CoreError> {
+        let mut tx = self.begin_read().await?;
+        self.authorize(tx.as_mut(), ctx, "config/view", None)
+            .await?;
+        Ok(self.policy(tx.as_mut()).await?.list_roles())
+    }
+
+    /// One role.
+    pub async fn show_role(
+        &self,
+        ctx: &Context,
+        name: &RoleName,
+    ) -> Result<RoleListing, CoreError> {
+        let mut tx = self.begin_read().await?;
+        self.authorize(tx.as_mut(), ctx, "config/view", None)
+            .await?;
+        self.policy(tx.as_mut())
+            .await?
+            .show_role(name)
+            .ok_or_else(|| CoreError::NotFound {
+                what: "role",
+                value: name.to_string(),
+                hint: "; list roles with `gatehouse roles list`".into(),
+            })
+    }
+
+    async fn resolve_target(
+        &self,
+        tx: &mut dyn crate::store::Tx,
+        to: &GrantTo,
+    ) -> Result<(GrantTarget, Option<User>), CoreError> {
+        Ok(match to {
+            GrantTo::User(u) => {
+                let user = self.find_user(tx, u).await?;
+                (GrantTarget::User(user.id), Some(user))
+            }
+            GrantTo::Role(r) => {
+                if !self.policy(tx).await?.has_role(r) {
+                    return Err(CoreError::NotFound {
+                        what: "role",
+                        value: r.to_string(),
+                        hint: format!("; create it with `gatehouse roles create {r}`"),
+                    });
+                }
+                (GrantTarget::Role(r.clone()), None)
+            }
+            GrantTo::System(s) => (GrantTarget::SystemRole(*s), None),
+        })
+    }
+
+    /// Allows or denies a privilege (`access allow|deny`); a repeat changes nothing.
+    pub async fn grant(
+        &self,
+        ctx: &Context,
+        effect: Effect,
+        privilege: Privilege,
+        to: &GrantTo,
+    ) -> Result<Changed, CoreError> {
+        let mut tx = self.begin().await?;
+        self.authorize(tx.as_mut(), ctx, "config/edit", None)
+            .await?;
+        let (target, user) = self.resolve_target(tx.as_mut(), to).await?;
+        let added = tx
+            .add_grant(&Grant {
+                effect,
+                privilege: privilege.clone(),
+                target: target.clone(),
+            })
+            .await?;
+        if !added {
+            return Ok(Changed::No);
+        }
+        self.record(
+            tx.as_mut(),
+            ctx,
+            &format!("grant.{effect}"),
+            user.as_ref().map(|u| u.id),
+            &target_words(&target, user.as_ref()),
+            json!({"privilege": privilege.as_str()}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Changed::Yes)
+    }
+
+    /// Removes the allow and the deny of a privilege for a target (`access remove`).
+    pub async fn remove_grant(
+        &self,
+        ctx: &Context,
+        privilege: Privilege,
+        to: &GrantTo,
+    ) -> Result<Changed, CoreError> {
+        let mut tx = self.begin().await?;
+        self.authorize(tx.as_mut(), ctx, "config/edit", None)
+            .await?;
+        let (target, user) = self.resolve_target(tx.as_mut(), to).await?;
+        let n = tx.remove_grants(&privilege, &target).await?;
+        if n == 0 {
+            return Ok(Changed::No);
+        }
+        self.record(
+            tx.as_mut(),
+            ctx,
+            "grant.remove",
+            user.as_ref().map(|u| u.id),
+            &target_words(&target, user.as_ref()),
+            json!({"privilege": privilege.as_str(), "rows": n}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Changed::Yes)
+    }
+
+    /// Lists grants, optionally for one user or one role (`access show`).
+    pub async fn list_grants(
+        &self,
+        ctx: &Context,
+        to: Option<&GrantTo>,
+    ) -> Result<Vec<GrantView>, CoreError> {
+        let mut tx = self.begin_read().await?;
+        self.authorize(tx.as_mut(), ctx, "config/view", None)
+            .await?;
+        let target = match to {
+            Some(t) => Some(self.resolve_target(tx.as_mut(), t).await?.0),
+            None => None,
+        };
+        let grants = tx
+            .grants(&GrantFilter {
+                target,
+                ..GrantFilter::default()
+            })
+            .await?;
+        let mut out = Vec::with_capacity(grants.len());
+        for g in grants {
+            let (kind, name) = match &g.target {
+                GrantTarget::User(id) => (
+                    "user",
+                    tx.user_by_id(*id)
+                        .await?
+                        .map_or_else(|| id.to_string(), |u| u.email.to_string()),
+                ),
+                GrantTarget::Role(r) => ("role", r.to_string()),
+                GrantTarget::SystemRole(s) => ("system_role", s.to_string()),
+            };
+            out.push(GrantView {
+                effect: g.effect,
+                privilege: g.privilege.to_string(),
+                target_kind: kind,
+                target: name,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Decides a privilege for a user (or anonymous) on an optional item (`check`). Asking
+    /// about another user needs `check/any`.
+    pub async fn check(
+        &self,
+        ctx: &Context,
+        subject: Option<&UserRef>,
+        privilege: &Privilege,
+        item: Option<&Item>,
+    ) -> Result<Decision, CoreError> {
+        if let Some(item) = item {
+            item.validate()
+                .map_err(|e| CoreError::invalid("item", e.to_string()))?;
+        }
+        let mut tx = self.begin_read().await?;
+        let user = match subject {
+            Some(u) => Some(self.find_user(tx.as_mut(), u).await?),
+            None => None,
+        };
+        // Anyone may ask what an anonymous visitor may do; a user may ask about themselves;
+        // asking about another user needs `check/any`.
+        let asks_for_self = match (&ctx.actor, &user) {
+            (_, None) => true,
+            (Actor::User(me), Some(u)) => *me == u.id,
+            _ => false,
+        };
+        if !asks_for_self {
+            self.authorize(tx.as_mut(), ctx, "check/any", None).await?;
+        }
+        self.decide_for(tx.as_mut(), user.as_ref(), privilege.as_str(), item)
+            .await
+    }
+
+    /// Many checks in one read transaction (`/api/check/batch`); each answer or error in
+    /// the order asked. `check/any` is asked for once, when some check is about another user.
+    pub async fn check_many(
+        &self,
+        ctx: &Context,
+        checks: &[(Option<UserRef>, Privilege, Option<Item>)],
+    ) -> Result<Vec<Result<Decision, CoreError>>, CoreError> {
+        let mut tx = self.begin_read().await?;
+        let mut may_ask_others: Option<bool> = None;
+        let mut out = Vec::with_capacity(checks.len());
+        for (subject, privilege, item) in checks {
+            if let Some(item) = item {
+                if let Err(e) = item.validate() {
+                    out.push(Err(CoreError::invalid("item", e.to_string())));
+                    continue;
+                }
+            }
+            let user = match subject {
+                Some(u) => match self.find_user(tx.as_mut(), u).await {
+                    Ok(u) => Some(u),
+                    Err(e) => {
+                        out.push(Err(e));
+                        continue;
+                    }
+                },
+                None => None,
+            };
+            let asks_for_self = match (&ctx.actor, &user) {
+                (_, None) => true,
+                (Actor::User(me), Some(u)) => *me == u.id,
+                _ => false,
+            };
+            if !asks_for_self {
+                let allowed = match may_ask_others {
+                    Some(a) => a,
+                    None => {
+                        let a = self
+                            .authorize(tx.as_mut(), ctx, "check/any", None)
+                            .await
+                            .is_ok();
+                        may_ask_others = Some(a);
+                        a
+                    }
+                };
+                if !allowed {
+                    out.push(Err(CoreError::Forbidden {
+                        privilege: "check/any".into(),
+                    }));
+                    continue;
+                }
+            }
+            out.push(
+                self.decide_for(
+                    tx.as_mut(),
+                    user.as_ref(),
+                    privilege.as_str(),
+                    item.as_ref(),
+                )
+                .await,
+            );
+        }
+        Ok(out)
+    }
+
+    /// A user's effective privileges with sources, the denied ones, and the public set.
+    pub async fn privileges(
+        &self,
+        ctx: &Context,
+        who: &UserRef,
+    ) -> Result<PrivilegesView, CoreError> {
+        let mut tx = self.begin_read().await?;
+        let user = self.find_user(tx.as_mut(), who).await?;
+        self.authorize_on_user(tx.as_mut(), ctx, "user/view", &user)
+            .await?;
+        let policy = self.policy(tx.as_mut()).await?;
+        let facts = self.facts(tx.as_mut(), &user).await?;
+        let eff = policy.effective(
+            facts.user_type.as_ref(),
+            &facts.entries,
+            &facts.allow,
+            &facts.deny,
+        );
+        let denied = policy
+            .list_denies(&eff)
+            .into_iter()
+            .map(|(p, by)| HeldListing {
+                privilege: p,
+                source: by,
+            })
+            .collect();
+        // The public set as this user sees it: minus what is denied to them.
+        let public = policy
+            .list_public()
+            .into_iter()
+            .filter(|p| {
+                policy.mask(Who::User(&facts, &eff), &p.privilege, None) & gatehouse_policy::PUBLIC
+                    != 0
+            })
+            .collect();
+        Ok(PrivilegesView {
+            user: user.label(),
+            active: user.active,
+            superuser: user.active && eff.is_superuser(),
+            privileges: policy.list_effective(&facts, &eff),
+            denied,
+            public,
+        })
+    }
+
+    /// History events (`history`): staff need `staff/history_search`; users see their own
+    /// with `user/history:owner`.
+    pub async fn history(
+        &self,
+        ctx: &Context,
+        user: Option<&UserRef>,
+        mut filter: HistoryFilter,
+    ) -> Result<Vec<HistoryEvent>, CoreError> {
+        let mut tx = self.begin_read().await?;
+        match user {
+            Some(u) => {
+                let target = self.find_user(tx.as_mut(), u).await?;
+                filter.user_id = Some(target.id);
+                let item = Item::new("user").with_owner(gatehouse_policy::Owner::Id(target.id));
+                if self
+                    .authorize(tx.as_mut(), ctx, "user/history", Some(&item))
+                    .await
+                    .is_err()
+                {
+                    self.authorize(tx.as_mut(), ctx, "staff/history_search", None)
+                        .await?;
+                }
+            }
+            None => {
+                self.authorize(tx.as_mut(), ctx, "staff/history_search", None)
+                    .await?
+            }
+        }
+        Ok(tx.history(&filter).await?)
+    }
+}
+
+fn target_words(target: &GrantTarget, user: Option<&User>) -> String {
+    match (target, user) {
+        (GrantTarget::User(_), Some(u)) => format!("user {}", u.email),
+        (GrantTarget::User(id), None) => format!("user id {id}"),
+        (GrantTarget::Role(r), _) => format!("role {r}"),
+        (GrantTarget::SystemRole(s), _) => format!("system role {s}"),
+    }
+}

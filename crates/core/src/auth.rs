@@ -1,0 +1,439 @@
+//! Credentials: log in sessions and bearer tokens, service tokens, and single-use links for
+//! email confirmation and password reset. Tokens are 32 random bytes (base64url); only their
+//! SHA-256 is stored, so a stolen database holds no usable token.
+
+use async_trait::async_trait;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use chrono::{DateTime, Duration, Utc};
+use gatehouse_policy::{Privilege, UserId};
+use rand::rngs::OsRng;
+use rand::RngCore;
+use serde::Serialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::account::{Email, Password};
+use crate::error::CoreError;
+use crate::login::LoginRefusal;
+use crate::service::{hash_password, Actor, Context, Gatehouse, UserRef};
+use crate::store::{Credential, CredentialKind, LinkPurpose, NewCredential};
+use crate::user::User;
+
+/// A fresh random token (43 characters, base64url).
+pub fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The stored form of a token: hex SHA-256.
+pub fn token_hash(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Sends mail (SMTP or a file outbox; see the server crate).
+#[async_trait]
+pub trait Mailer: Send + Sync + std::fmt::Debug {
+    /// Sends one plain-text message.
+    async fn send(&self, to: &Email, subject: &str, body: &str) -> Result<(), CoreError>;
+}
+
+/// Lifetimes of credentials and links.
+#[derive(Debug, Clone, Copy)]
+pub struct Lifetimes {
+    /// Browser sessions.
+    pub session: Duration,
+    /// Bearer tokens from a log in.
+    pub bearer: Duration,
+    /// Email confirmation links.
+    pub confirm_link: Duration,
+    /// Password reset links.
+    pub reset_link: Duration,
+}
+
+impl Default for Lifetimes {
+    fn default() -> Self {
+        Lifetimes {
+            session: Duration::hours(8),
+            bearer: Duration::hours(24),
+            confirm_link: Duration::hours(48),
+            reset_link: Duration::minutes(30),
+        }
+    }
+}
+
+/// A successful log in: the tokens are shown once.
+#[derive(Debug, Clone)]
+pub struct LoginGrant {
+    /// The user.
+    pub user: User,
+    /// Session token for the cookie.
+    pub session_token: String,
+    /// Bearer token for the `Authorization` header.
+    pub bearer_token: String,
+    /// When the bearer token expires.
+    pub expires: DateTime<Utc>,
+}
+
+/// Who a token authenticates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The actor for the services.
+    pub actor: Actor,
+    /// The credential's id (for log out and "keep this session").
+    pub credential: i64,
+}
+
+/// A created service token, shown once.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceToken {
+    /// The stored credential.
+    pub credential: Credential,
+    /// The token itself.
+    pub token: String,
+}
+
+impl Gatehouse {
+    /// Logs in: checks the password, confirmation and activity, then issues a session and a
+    /// bearer token.
+    pub async fn login(
+        &self,
+        login: &str,
+        password: &str,
+        lifetimes: &Lifetimes,
+    ) -> Result<Result<LoginGrant, LoginRefusal>, CoreError> {
+        let user = match self.authenticate(login, password).await? {
+            Ok(u) => u,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        let now = Utc::now();
+        let session_token = new_token();
+        let bearer_token = new_token();
+        let mut tx = self.begin().await?;
+        for (kind, token, ttl) in [
+            (CredentialKind::Session, &session_token, lifetimes.session),
+            (CredentialKind::Bearer, &bearer_token, lifetimes.bearer),
+        ] {
+            tx.insert_credential(&NewCredential {
+                kind,
+                token_hash: token_hash(token),
+                user_id: Some(user.id),
+                name: None,
+                privileges: Vec::new(),
+                expires: Some(now + ttl),
+            })
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(Ok(LoginGrant {
+            user,
+            session_token,
+            bearer_token,
+            expires: now + lifetimes.bearer,
+        }))
+    }
+
+    /// Who `token` authenticates, if anyone: an active user's session or bearer token, or a
+    /// service token.
+    pub async fn resolve_token(&self, token: &str) -> Result<Option<Principal>, CoreError> {
+        if token.is_empty() || token.len() > 200 {
+            return Ok(None);
+        }
+        let mut tx = self.begin_read().await?;
+        let Some(cred) = tx
+            .credential_by_hash(&token_hash(token), Utc::now())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let actor = match (cred.kind, cred.user_id) {
+            (CredentialKind::Service, _) => Actor::Service {
+                name: cred.name.clone().unwrap_or_default(),
+                privileges: cred.privileges.clone(),
+            },
+            (_, Some(id)) => match tx.user_by_id(id).await? {
+                Some(u) if u.active => Actor::User(id),
+                _ => return Ok(None),
+            },
+            (_, None) => return Ok(None),
+        };
+        Ok(Some(Principal {
+            actor,
+            credential: cred.id,
+        }))
+    }
+
+    /// Logs out one credential.
+    pub async fn logout(&self, credential: i64) -> Result<(), CoreError> {
+        let mut tx = self.begin().await?;
+        tx.delete_credential(credential).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Ends every session and bearer token of a user, except `keep` (SPEC: deactivating or
+    /// changing the password ends them at once).
+    pub async fn end_sessions(&self, user: UserId, keep: Option<i64>) -> Result<u64, CoreError> {
+        let mut tx = self.begin().await?;
+        let n = tx.delete_user_credentials(user, keep).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// Creates a service token (`gatehouse tokens create NAME --privilege P...`).
+    pub async fn create_service_token(
+        &self,
+        ctx: &Context,
+        name: &str,
+        privileges: Vec<Privilege>,
+    ) -> Result<ServiceToken, CoreError> {
+        if name.is_empty()
+            || name.len() > 80
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        {
+            return Err(CoreError::invalid(
+                "name",
+                format!(
+                    "invalid token name `{name}`: use 1 to 80 letters, digits, `-`, `_` or `.`"
+                ),
+            ));
+        }
+        let token = new_token();
+        let mut tx = self.begin().await?;
+        self.authorize(tx.as_mut(), ctx, "config/edit", None)
+            .await?;
+        let credential = tx
+            .insert_credential(&NewCredential {
+                kind: CredentialKind::Service,
+                token_hash: token_hash(&token),
+                user_id: None,
+                name: Some(name.to_owned()),
+                privileges: privileges.clone(),
+                expires: None,
+            })
+            .await?;
+        self.record(
+            tx.as_mut(),
+            ctx,
+            "token.create",
+            None,
+            name,
+            json!({"privileges": privileges.iter().map(ToString::to_string).collect::<Vec<_>>()}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(ServiceToken { credential, token })
+    }
+
+    /// Lists service tokens (never the tokens themselves).
+    pub async fn list_service_tokens(&self, ctx: &Context) -> Result<Vec<Credential>, CoreError> {
+        let mut tx = self.begin_read().await?;
+        self.authorize(tx.as_mut(), ctx, "config/view", None)
+            .await?;
+        Ok(tx.credentials(Some(CredentialKind::Service)).await?)
+    }
+
+    /// Revokes a service token by name.
+    pub async fn revoke_service_token(&self, ctx: &Context, name: &str) -> Result<(), CoreError> {
+        let mut tx = self.begin().await?;
+        self.authorize(tx.as_mut(), ctx, "config/edit", None)
+            .await?;
+        if !tx.delete_service_token(name).await? {
+            return Err(CoreError::NotFound {
+                what: "service token",
+                value: name.to_owned(),
+                hint: "; list them with `gatehouse tokens list`".into(),
+            });
+        }
+        self.record(tx.as_mut(), ctx, "token.revoke", None, name, json!({}))
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Sends a confirmation link to a user whose email is not confirmed yet.
+    pub async fn send_confirmation(
+        &self,
+        ctx: &Context,
+        who: &UserRef,
+        mailer: &dyn Mailer,
+        base_url: &str,
+        lifetimes: &Lifetimes,
+    ) -> Result<User, CoreError> {
+        let token = new_token();
+        let mut tx = self.begin().await?;
+        let user = self.find_user(tx.as_mut(), who).await?;
+        self.authorize_on_user(tx.as_mut(), ctx, "user/staff/edit", &user)
+            .await?;
+        if user.confirmed() {
+            return Err(CoreError::invalid(
+                "user",
+                format!("the email of {} is already confirmed", user.label()),
+            ));
+        }
+        tx.insert_link(
+            LinkPurpose::Confirm,
+            user.id,
+            &token_hash(&token),
+            Utc::now() + lifetimes.confirm_link,
+        )
+        .await?;
+        self.record(
+            tx.as_mut(),
+            ctx,
+            "user.send_confirmation",
+            Some(user.id),
+            user.email.as_str(),
+            json!({}),
+        )
+        .await?;
+        tx.commit().await?;
+        let link = format!("{}/confirm?token={token}", base_url.trim_end_matches('/'));
+        let body = format!(
+            "Hello,\n\nplease confirm your email address for your repository account by opening this link:\n\n  {link}\n\nThe link works once and expires in {} hours. If you did not expect this message, ignore it.\n",
+            lifetimes.confirm_link.num_hours()
+        );
+        mailer
+            .send(&user.email, "Confirm your email address", &body)
+            .await?;
+        Ok(user)
+    }
+
+    /// Follows a confirmation link: confirms the email. `Ok(None)` for an unknown, used or
+    /// expired link.
+    pub async fn confirm_with_link(
+        &self,
+        token: &str,
+        channel: crate::Channel,
+    ) -> Result<Option<User>, CoreError> {
+        let mut tx = self.begin().await?;
+        let Some(id) = tx
+            .consume_link(LinkPurpose::Confirm, &token_hash(token), Utc::now())
+            .await?
+        else {
+            tx.commit().await?;
+            return Ok(None);
+        };
+        let Some(mut user) = tx.user_by_id(id).await? else {
+            return Ok(None);
+        };
+        if user.confirmed_at.is_none() {
+            user.confirmed_at = Some(Utc::now());
+            user = tx.update_user(&user).await?;
+        }
+        let ctx = Context {
+            actor: Actor::User(user.id),
+            channel,
+            credential: None,
+        };
+        self.record(
+            tx.as_mut(),
+            &ctx,
+            "user.confirm",
+            Some(user.id),
+            user.email.as_str(),
+            json!({"via": "link"}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Some(user))
+    }
+
+    /// A lost-password request: mails a reset link if the email belongs to a user, and says
+    /// nothing either way.
+    pub async fn request_password_reset(
+        &self,
+        email: &str,
+        mailer: &dyn Mailer,
+        base_url: &str,
+        lifetimes: &Lifetimes,
+    ) -> Result<(), CoreError> {
+        let Ok(email) = Email::new(email) else {
+            return Ok(());
+        };
+        let token = new_token();
+        let mut tx = self.begin().await?;
+        let Some(user) = tx.user_by_email(&email).await? else {
+            return Ok(());
+        };
+        tx.insert_link(
+            LinkPurpose::Reset,
+            user.id,
+            &token_hash(&token),
+            Utc::now() + lifetimes.reset_link,
+        )
+        .await?;
+        tx.commit().await?;
+        let link = format!(
+            "{}/reset-password?token={token}",
+            base_url.trim_end_matches('/')
+        );
+        let body = format!(
+            "Hello,\n\nsomeone asked to reset the password of your repository account. To choose a new password, open:\n\n  {link}\n\nThe link works once and expires in {} minutes. If it was not you, ignore this message; your password is unchanged.\n",
+            lifetimes.reset_link.num_minutes()
+        );
+        mailer.send(&user.email, "Reset your password", &body).await
+    }
+
+    /// Follows a reset link: sets the new password and ends every session. `Ok(None)` for an
+    /// unknown, used or expired link.
+    pub async fn reset_password_with_link(
+        &self,
+        token: &str,
+        password: Password,
+        channel: crate::Channel,
+    ) -> Result<Option<User>, CoreError> {
+        let hash = hash_password(password).await?;
+        let mut tx = self.begin().await?;
+        let Some(id) = tx
+            .consume_link(LinkPurpose::Reset, &token_hash(token), Utc::now())
+            .await?
+        else {
+            tx.commit().await?;
+            return Ok(None);
+        };
+        let Some(mut user) = tx.user_by_id(id).await? else {
+            return Ok(None);
+        };
+        user.password_hash = Some(hash);
+        let user = tx.update_user(&user).await?;
+        tx.delete_user_credentials(user.id, None).await?;
+        let ctx = Context {
+            actor: Actor::User(user.id),
+            channel,
+            credential: None,
+        };
+        self.record(
+            tx.as_mut(),
+            &ctx,
+            "user.set_password",
+            Some(user.id),
+            user.email.as_str(),
+            json!({"via": "reset link"}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Some(user))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    #[test]
+    fn tokens_are_random_and_hashed() {
+        let a = new_token();
+        let b = new_token();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 43);
+        assert_eq!(token_hash(&a).len(), 64);
+        assert_eq!(token_hash(&a), token_hash(&a));
+        assert_ne!(token_hash(&a), token_hash(&b));
+    }
+}

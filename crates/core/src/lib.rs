@@ -1,0 +1,30 @@
+//! Gatehouse's accounts domain: users, run-time roles, grants, editorial scopes and user
+//! types, the [`Store`] contract, and the service layer whose every operation passes one
+//! authorization choke point ([`Gatehouse::authorize`]) that asks the policy engine.
+//!
+//! `core` never names a database, a web framework or a command-line parser.
+
+pub mod access;
+pub mod account;
+pub mod auth;
+pub mod error;
+pub mod load;
+pub mod login;
+pub mod service;
+pub mod store;
+pub mod user;
+pub mod users;
+
+pub use access::{GrantTo, GrantView, PrivilegesView, RoleOutcome};
+pub use account::{Email, Password, PasswordHash, PasswordPolicy, Username};
+pub use auth::{Lifetimes, LoginGrant, Mailer, Principal, ServiceToken};
+pub use error::CoreError;
+pub use load::{FilePassword, FixtureOutcome, FixturePlan, FixtureReport, FixtureUser};
+pub use login::LoginRefusal;
+pub use service::{hash_password, Actor, Changed, Context, Gatehouse, Settings, UserRef};
+pub use store::{
+    Credential, CredentialKind, GrantFilter, HistoryFilter, LinkPurpose, NewCredential, Page,
+    Store, StoreError, Tx, UserQuery,
+};
+pub use user::{Channel, HistoryEvent, NewUser, StoredRole, User, UserView};
+pub use users::{CreateUser, PasswordSource};

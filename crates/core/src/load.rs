@@ -1,0 +1,334 @@
+//! Applying a fixtures plan (`users.yaml`, SPEC 2.1) in ONE transaction: existing emails are
+//! skipped and reported, everything else is created with its roles, grants and scope, and
+//! any problem leaves the database exactly as it was.
+
+use chrono::Utc;
+use gatehouse_policy::{Effect, Entry, Grant, GrantTarget, Privilege, ScopeFilter, TypeName};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::account::{Email, Password, PasswordHash, Username};
+use crate::error::CoreError;
+use crate::service::{Context, Gatehouse};
+use crate::user::NewUser;
+
+/// Where a fixture user's password comes from in the file.
+#[derive(Debug, Clone)]
+pub enum FilePassword {
+    /// `password:` in the file.
+    Clear(Password),
+    /// `password_hash:` in the file (Gatehouse extension).
+    Hash(PasswordHash),
+    /// Neither: a random one unless the config map has one.
+    Absent,
+}
+
+/// One user of a fixtures file, already parsed and syntax-checked.
+#[derive(Debug, Clone)]
+pub struct FixtureUser {
+    /// 1-based position in the file.
+    pub index: usize,
+    /// Email.
+    pub email: Email,
+    /// Username.
+    pub username: Option<Username>,
+    /// Full name.
+    pub full_name: String,
+    /// Affiliations.
+    pub affiliations: String,
+    /// Active (default false, as InvenioRDM).
+    pub active: bool,
+    /// Confirmed (default false).
+    pub confirmed: bool,
+    /// Password from the file.
+    pub password: FilePassword,
+    /// User type (default: the configured default type).
+    pub user_type: Option<TypeName>,
+    /// Own entries (`roles`).
+    pub entries: Vec<Entry>,
+    /// Privileges allowed to the user (`allow`).
+    pub allow: Vec<Privilege>,
+    /// Editorial scope.
+    pub editorial_scope: Vec<ScopeFilter>,
+}
+
+/// What to load.
+#[derive(Debug, Clone)]
+pub struct FixturePlan {
+    /// The file, for messages (or a description for the default admin).
+    pub file: String,
+    /// The users, in file order.
+    pub users: Vec<FixtureUser>,
+    /// True when the file was absent and the plan is the default admin.
+    pub default_admin: bool,
+}
+
+/// What happened to one entry.
+#[derive(Debug, Clone, Serialize)]
+pub struct FixtureOutcome {
+    /// 1-based position.
+    pub index: usize,
+    /// Email.
+    pub email: String,
+    /// `created` or `skipped_existing`.
+    pub outcome: &'static str,
+    /// Where the password came from: `config`, `file`, `file_hash`, `random`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_source: Option<&'static str>,
+}
+
+/// The result of a load.
+#[derive(Debug, Clone, Serialize)]
+pub struct FixtureReport {
+    /// The file.
+    pub file: String,
+    /// Per entry.
+    pub entries: Vec<FixtureOutcome>,
+    /// How many were created.
+    pub created: usize,
+    /// How many already existed and were left alone.
+    pub skipped: usize,
+    /// The default admin's generated password, shown once (SPEC 7.10).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub generated_password: Option<String>,
+    /// The default admin's email when it was created.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_admin: Option<String>,
+}
+
+impl Gatehouse {
+    /// The plan for an absent `users.yaml`: the default admin, active and confirmed, type
+    /// `admin`, own entry `admin`, its own grant of `superuser-access`.
+    pub fn default_admin_plan(&self) -> Result<FixturePlan, CoreError> {
+        Ok(FixturePlan {
+            file: "default admin (no users.yaml)".into(),
+            default_admin: true,
+            users: vec![FixtureUser {
+                index: 1,
+                email: self.settings.admin_email.clone(),
+                username: None,
+                full_name: String::new(),
+                affiliations: String::new(),
+                active: true,
+                confirmed: true,
+                password: FilePassword::Absent,
+                user_type: Some(TypeName::new("admin")?),
+                entries: vec![Entry::Role(gatehouse_policy::RoleName::new("admin")?)],
+                allow: vec![Privilege::new(gatehouse_policy::config::SUPERUSER_ACCESS)?],
+                editorial_scope: Vec::new(),
+            }],
+        })
+    }
+
+    /// Loads `plan` in one transaction. `progress` is told how many entries are done.
+    pub async fn load_fixtures(
+        &self,
+        ctx: &Context,
+        plan: FixturePlan,
+        progress: &(dyn Fn(u64) + Send + Sync),
+    ) -> Result<FixtureReport, CoreError> {
+        let mut tx = self.begin().await?;
+        self.authorize(tx.as_mut(), ctx, "create_user", None)
+            .await?;
+        let policy = self.policy(tx.as_mut()).await?;
+        let at = |u: &FixtureUser, field: &str, msg: String| {
+            CoreError::invalid(
+                field,
+                format!(
+                    "{}: entry {} (`{}`): field `{field}`: {msg}",
+                    plan.file, u.index, u.email
+                ),
+            )
+        };
+
+        // Meaning checks that need the policy: roles and types exist.
+        for u in &plan.users {
+            for e in &u.entries {
+                if let Entry::Role(r) = e {
+                    if !policy.has_role(r) {
+                        let problem = self
+                            .config
+                            .role_problem(r.as_str())
+                            .unwrap_or_else(|| format!("role `{r}` is not defined"));
+                        return Err(at(u, "roles", problem));
+                    }
+                }
+            }
+            if let Some(t) = &u.user_type {
+                self.check_type(t)
+                    .map_err(|e| at(u, "type", e.to_string()))?;
+            }
+        }
+
+        let emails: Vec<Email> = plan.users.iter().map(|u| u.email.clone()).collect();
+        let existing: std::collections::HashSet<Email> =
+            tx.existing_emails(&emails).await?.into_iter().collect();
+
+        // Decide every password, then hash what needs hashing on blocking threads.
+        let mut outcomes = Vec::with_capacity(plan.users.len());
+        let mut to_create: Vec<(&FixtureUser, &'static str)> = Vec::new();
+        let mut clear: Vec<(usize, Password)> = Vec::new();
+        let mut hashes: Vec<Option<PasswordHash>> = Vec::new();
+        let mut generated = None;
+        let mut seen = std::collections::HashSet::new();
+        for u in &plan.users {
+            if existing.contains(&u.email) || !seen.insert(u.email.clone()) {
+                outcomes.push(FixtureOutcome {
+                    index: u.index,
+                    email: u.email.to_string(),
+                    outcome: "skipped_existing",
+                    password_source: None,
+                });
+                continue;
+            }
+            let config_pw = self
+                .settings
+                .fixture_passwords
+                .get(u.email.as_str())
+                .cloned();
+            let (source, pw, hash) = match (config_pw, &u.password) {
+                (Some(p), _) => ("config", Some(p), None),
+                (None, FilePassword::Clear(p)) => ("file", Some(p.clone()), None),
+                (None, FilePassword::Hash(h)) => ("file_hash", None, Some(h.clone())),
+                (None, FilePassword::Absent) => {
+                    let p = Password::random();
+                    if plan.default_admin {
+                        generated = Some(p.expose().to_owned());
+                    }
+                    ("random", Some(p), None)
+                }
+            };
+            if let Some(p) = pw {
+                clear.push((hashes.len(), p));
+            }
+            hashes.push(hash);
+            to_create.push((u, source));
+            outcomes.push(FixtureOutcome {
+                index: u.index,
+                email: u.email.to_string(),
+                outcome: "created",
+                password_source: Some(source),
+            });
+        }
+        for (slot, hash) in hash_many(clear).await? {
+            if let Some(h) = hashes.get_mut(slot) {
+                *h = Some(hash);
+            }
+        }
+
+        let now = Utc::now();
+        let new_users: Vec<NewUser> = to_create
+            .iter()
+            .zip(hashes)
+            .map(|((u, _), hash)| NewUser {
+                email: u.email.clone(),
+                username: u.username.clone(),
+                full_name: u.full_name.clone(),
+                affiliations: u.affiliations.clone(),
+                active: u.active,
+                confirmed_at: u.confirmed.then_some(now),
+                password_hash: hash,
+                user_type: Some(
+                    u.user_type
+                        .clone()
+                        .unwrap_or_else(|| self.settings.default_type.clone()),
+                ),
+                entries: u.entries.clone(),
+                editorial_scope: u.editorial_scope.clone(),
+            })
+            .collect();
+        let created = tx.insert_users(&new_users).await.map_err(|e| match e {
+            crate::store::StoreError::Conflict(msg) => {
+                let which = to_create.iter().find(|(u, _)| {
+                    u.username
+                        .as_ref()
+                        .is_some_and(|n| msg.to_lowercase().contains(&format!("`{}`", n.folded())))
+                        || msg.contains(&format!("`{}`", u.email))
+                });
+                match which {
+                    Some((u, _)) => at(u, "username", format!("{msg}; choose another username")),
+                    None => CoreError::Conflict(format!("{}: {msg}", plan.file)),
+                }
+            }
+            other => other.into(),
+        })?;
+        progress(plan.users.len() as u64 / 2);
+
+        let label = self.actor_label(tx.as_mut(), ctx).await?;
+        for (i, (user, (fixture, source))) in created.iter().zip(&to_create).enumerate() {
+            for p in &fixture.allow {
+                tx.add_grant(&Grant {
+                    effect: Effect::Allow,
+                    privilege: p.clone(),
+                    target: GrantTarget::User(user.id),
+                })
+                .await?;
+            }
+            tx.record(&crate::user::HistoryEvent {
+                id: 0,
+                at: now,
+                actor: label.clone(),
+                channel: ctx.channel,
+                action: "user.create".into(),
+                user_id: Some(user.id),
+                target: user.email.to_string(),
+                details: json!({
+                    "file": plan.file,
+                    "entry": fixture.index,
+                    "active": user.active,
+                    "confirmed": user.confirmed(),
+                    "type": user.user_type.as_ref().map(ToString::to_string),
+                    "roles": user.entries.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                    "allow": fixture.allow.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                    "password_source": source,
+                }),
+            })
+            .await?;
+            if i % 1000 == 999 {
+                progress((plan.users.len() / 2 + i / 2) as u64);
+            }
+        }
+        tx.commit().await?;
+        progress(plan.users.len() as u64);
+        let created_n = created.len();
+        Ok(FixtureReport {
+            file: plan.file.clone(),
+            skipped: outcomes.len() - created_n,
+            created: created_n,
+            entries: outcomes,
+            default_admin: (plan.default_admin && created_n > 0)
+                .then(|| self.settings.admin_email.to_string()),
+            generated_password: if created_n > 0 { generated } else { None },
+        })
+    }
+}
+
+/// Hashes passwords on blocking threads, two at a time (one per core here).
+async fn hash_many(clear: Vec<(usize, Password)>) -> Result<Vec<(usize, PasswordHash)>, CoreError> {
+    if clear.is_empty() {
+        return Ok(Vec::new());
+    }
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .max(1);
+    let chunk = clear.len().div_ceil(workers);
+    let mut tasks = Vec::new();
+    let mut rest = clear;
+    while !rest.is_empty() {
+        let tail = rest.split_off(chunk.min(rest.len()));
+        let mine = std::mem::replace(&mut rest, tail);
+        tasks.push(tokio::task::spawn_blocking(move || {
+            mine.into_iter()
+                .map(|(slot, p)| p.hash().map(|h| (slot, h)))
+                .collect::<Result<Vec<_>, CoreError>>()
+        }));
+    }
+    let mut out = Vec::new();
+    for t in tasks {
+        out.extend(
+            t.await
+                .map_err(|e| CoreError::Internal(format!("hashing task failed: {e}")))??,
+        );
+    }
+    Ok(out)
+}

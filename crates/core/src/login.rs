@@ -1,0 +1,93 @@
+//! Logging in (SPEC 2): only when the password is right AND the account is confirmed AND
+//! active. An unknown user and a wrong password get the same answer, after the same work (a
+//! dummy hash is verified), so that accounts cannot be enumerated.
+
+use std::sync::OnceLock;
+
+use crate::account::{Email, Password, PasswordHash, Username};
+use crate::error::CoreError;
+use crate::service::Gatehouse;
+use crate::user::User;
+
+/// Why a log in was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LoginRefusal {
+    /// Unknown user or wrong password (the same answer for both).
+    #[error("invalid email, username or password")]
+    InvalidCredentials,
+    /// Right password, but the email is not confirmed yet.
+    #[error("email requires confirmation")]
+    EmailUnconfirmed,
+    /// Right password, but the account is disabled.
+    #[error("account is disabled")]
+    AccountDisabled,
+}
+
+impl LoginRefusal {
+    /// The stable code (`invalid_credentials`, `email_unconfirmed`, `account_disabled`).
+    pub fn code(self) -> &'static str {
+        match self {
+            LoginRefusal::InvalidCredentials => "invalid_credentials",
+            LoginRefusal::EmailUnconfirmed => "email_unconfirmed",
+            LoginRefusal::AccountDisabled => "account_disabled",
+        }
+    }
+}
+
+fn dummy_hash() -> Option<&'static PasswordHash> {
+    static DUMMY: OnceLock<Option<PasswordHash>> = OnceLock::new();
+    DUMMY
+        .get_or_init(|| Password::unchecked("gatehouse dummy password").hash().ok())
+        .as_ref()
+}
+
+impl Gatehouse {
+    /// Checks a log in by email or username. `Ok(Err(refusal))` is a refused log in;
+    /// `Err` is a failure of the system.
+    pub async fn authenticate(
+        &self,
+        login: &str,
+        password: &str,
+    ) -> Result<Result<User, LoginRefusal>, CoreError> {
+        let mut tx = self.begin_read().await?;
+        let user = if login.contains('@') {
+            match Email::new(login) {
+                Ok(e) => tx.user_by_email(&e).await?,
+                Err(_) => None,
+            }
+        } else {
+            match Username::new(login) {
+                Ok(u) => tx.user_by_username(&u).await?,
+                Err(_) => None,
+            }
+        };
+        drop(tx);
+        let hash = user.as_ref().and_then(|u| u.password_hash.clone());
+        let candidate = password.to_owned();
+        let matches = tokio::task::spawn_blocking(move || match &hash {
+            Some(h) => h.verify(&candidate),
+            None => {
+                // Same work as a real verification, then no.
+                if let Some(d) = dummy_hash() {
+                    let _ = d.verify(&candidate);
+                }
+                false
+            }
+        })
+        .await
+        .map_err(|e| CoreError::Internal(format!("verification task failed: {e}")))?;
+        Ok(match user {
+            Some(u) if matches => {
+                if u.confirmed_at.is_none() {
+                    Err(LoginRefusal::EmailUnconfirmed)
+                } else if !u.active {
+                    Err(LoginRefusal::AccountDisabled)
+                } else {
+                    Ok(u)
+                }
+            }
+            _ => Err(LoginRefusal::InvalidCredentials),
+        })
+    }
+}

@@ -1,0 +1,391 @@
+//! The service layer: every operation on accounts, roles and grants, each in one transaction,
+//! each passing [`Gatehouse::authorize`], the single authorization choke point that asks the
+//! policy engine (SPEC 6: the server's own operations are decided by the same engine).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+use gatehouse_policy::{
+    CompiledPolicy, Decision, EffectiveCache, GrantTarget, Item, Owner, PolicyConfig, Privilege,
+    RoleDef, TypeName, UserFacts, UserId, Who,
+};
+use tracing::{debug, instrument};
+
+use crate::account::{Email, Password, PasswordHash, PasswordPolicy};
+use crate::error::CoreError;
+use crate::store::{GrantFilter, Store, Tx};
+use crate::user::{Channel, HistoryEvent, User};
+
+/// Settings the services need, validated by the binary before they get here.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Password length rule.
+    pub password_policy: PasswordPolicy,
+    /// Type given to users created without one.
+    pub default_type: TypeName,
+    /// The default admin's email (fixtures, absent `users.yaml`).
+    pub admin_email: Email,
+    /// Fixture passwords by lower-cased email (`fixtures.passwords`); they win over the file.
+    pub fixture_passwords: BTreeMap<String, Password>,
+}
+
+/// Who is acting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    /// Nobody logged in (public privileges only).
+    Anonymous,
+    /// The operator at the command line, who already holds the database: allowed everything.
+    Operator(String),
+    /// A logged-in user.
+    User(UserId),
+    /// A service token with its privileges.
+    Service {
+        /// The token's name.
+        name: String,
+        /// The privileges it holds.
+        privileges: Vec<Privilege>,
+    },
+}
+
+/// The actor and the channel of one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Context {
+    /// Who.
+    pub actor: Actor,
+    /// Through which door.
+    pub channel: Channel,
+    /// The credential (session or token) the request came with, if any.
+    pub credential: Option<i64>,
+}
+
+impl Context {
+    /// The command-line operator (`$USER`, or `operator`).
+    pub fn operator(name: &str, channel: Channel) -> Self {
+        Context {
+            actor: Actor::Operator(name.to_owned()),
+            channel,
+            credential: None,
+        }
+    }
+}
+
+/// Whether an operation changed anything (idempotent repeats say no).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Changed {
+    /// Something changed.
+    Yes,
+    /// It was already so.
+    No,
+}
+
+impl Changed {
+    /// From a bool.
+    pub fn from(changed: bool) -> Self {
+        if changed {
+            Changed::Yes
+        } else {
+            Changed::No
+        }
+    }
+
+    /// Whether something changed.
+    pub fn changed(self) -> bool {
+        self == Changed::Yes
+    }
+}
+
+/// A user given on the command line or in a request: an email or a numeric id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserRef {
+    /// By id.
+    Id(UserId),
+    /// By email, case-insensitively.
+    Email(String),
+}
+
+impl std::str::FromStr for UserRef {
+    type Err = CoreError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        if !s.is_empty() && s.chars().all(|c| c.is_ascii_digit()) {
+            s.parse::<i64>()
+                .map(|n| UserRef::Id(UserId(n)))
+                .map_err(|_| CoreError::invalid("user", format!("user id `{s}` is too large")))
+        } else if s.contains('@') {
+            Ok(UserRef::Email(s.to_owned()))
+        } else {
+            Err(CoreError::invalid(
+                "user",
+                format!(
+                    "`{s}` is neither an email nor a user id; give e.g. `ann@example.org` or `3`"
+                ),
+            ))
+        }
+    }
+}
+
+impl std::fmt::Display for UserRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UserRef::Id(id) => write!(f, "{id}"),
+            UserRef::Email(e) => f.write_str(e),
+        }
+    }
+}
+
+/// Hashes a password on a blocking thread, off the async runtime's workers.
+pub async fn hash_password(password: Password) -> Result<PasswordHash, CoreError> {
+    tokio::task::spawn_blocking(move || password.hash())
+        .await
+        .map_err(|e| CoreError::Internal(format!("hashing task failed: {e}")))?
+}
+
+/// Gatehouse's services over one store and one policy configuration.
+#[derive(Debug)]
+pub struct Gatehouse {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) config: Arc<PolicyConfig>,
+    pub(crate) settings: Settings,
+    compiled: RwLock<Option<Arc<CompiledPolicy>>>,
+    cache: EffectiveCache,
+}
+
+impl Gatehouse {
+    /// Services over `store` with the policy `config` (built-in catalog plus file).
+    pub fn new(store: Arc<dyn Store>, config: PolicyConfig, settings: Settings) -> Self {
+        Gatehouse {
+            store,
+            config: Arc::new(config),
+            settings,
+            compiled: RwLock::new(None),
+            cache: EffectiveCache::new(),
+        }
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The policy configuration (catalog plus file).
+    pub fn config(&self) -> &PolicyConfig {
+        &self.config
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// Starts a transaction.
+    pub async fn begin(&self) -> Result<Box<dyn Tx>, CoreError> {
+        Ok(self.store.begin().await?)
+    }
+
+    /// Starts a transaction that only reads.
+    pub async fn begin_read(&self) -> Result<Box<dyn Tx>, CoreError> {
+        Ok(self.store.begin_read().await?)
+    }
+
+    /// The compiled policy for the database's current policy generation: recompiled when a
+    /// run-time role or a grant on a role or system role changed (on any node).
+    pub async fn policy(&self, tx: &mut dyn Tx) -> Result<Arc<CompiledPolicy>, CoreError> {
+        let generation = tx.policy_generation().await?;
+        let generation = u64::try_from(generation).unwrap_or(0);
+        if let Ok(guard) = self.compiled.read() {
+            if let Some(p) = guard.as_ref() {
+                if p.generation() == generation {
+                    return Ok(p.clone());
+                }
+            }
+        }
+        let roles = tx.roles().await?;
+        let runtime: Vec<RoleDef> = roles
+            .into_iter()
+            .map(|r| RoleDef {
+                name: r.name,
+                entries: r.entries,
+                origin: gatehouse_policy::Origin::Runtime,
+                description: r.description,
+            })
+            .collect();
+        let grants: Vec<_> = tx
+            .grants(&GrantFilter::default())
+            .await?
+            .into_iter()
+            .filter(|g| !matches!(g.target, GrantTarget::User(_)))
+            .collect();
+        let compiled = CompiledPolicy::compile(self.config.clone(), &runtime, &grants, generation)
+            .map_err(|e| CoreError::invalid("role", e.to_string()))?;
+        let compiled = Arc::new(compiled);
+        debug!(
+            generation,
+            universe = compiled.universe_len(),
+            "policy compiled"
+        );
+        if let Ok(mut guard) = self.compiled.write() {
+            *guard = Some(compiled.clone());
+        }
+        Ok(compiled)
+    }
+
+    /// Finds a user by email or id, or fails with a message naming it.
+    pub async fn find_user(&self, tx: &mut dyn Tx, user: &UserRef) -> Result<User, CoreError> {
+        let found = match user {
+            UserRef::Id(id) => tx.user_by_id(*id).await?,
+            UserRef::Email(e) => match Email::new(e) {
+                Ok(email) => tx.user_by_email(&email).await?,
+                Err(_) => None,
+            },
+        };
+        found.ok_or_else(|| CoreError::NotFound {
+            what: "user",
+            value: user.to_string(),
+            hint: "; list users with `gatehouse users list`".into(),
+        })
+    }
+
+    /// The engine's facts for a stored user (with the user's own grants).
+    pub async fn facts(&self, tx: &mut dyn Tx, user: &User) -> Result<UserFacts, CoreError> {
+        let grants = tx
+            .grants(&GrantFilter {
+                target: Some(GrantTarget::User(user.id)),
+                ..GrantFilter::default()
+            })
+            .await?;
+        let (mut allow, mut deny) = (Vec::new(), Vec::new());
+        for g in grants {
+            match g.effect {
+                gatehouse_policy::Effect::Allow => allow.push(g.privilege),
+                gatehouse_policy::Effect::Deny => deny.push(g.privilege),
+            }
+        }
+        Ok(user.facts(allow, deny))
+    }
+
+    /// Decides `privilege` on `item` for a stored user (or anonymous), with reasons.
+    pub async fn decide_for(
+        &self,
+        tx: &mut dyn Tx,
+        user: Option<&User>,
+        privilege: &str,
+        item: Option<&Item>,
+    ) -> Result<Decision, CoreError> {
+        let policy = self.policy(tx).await?;
+        Ok(match user {
+            None => policy.decide(Who::Anonymous, privilege, item),
+            Some(u) => {
+                let facts = self.facts(tx, u).await?;
+                let version = u64::try_from(u.version).unwrap_or(0);
+                let eff = self.cache.get(&policy, &facts, version);
+                policy.decide(Who::User(&facts, &eff), privilege, item)
+            }
+        })
+    }
+
+    /// THE authorization choke point: may the context's actor exercise `privilege` on
+    /// `item`? Every service operation calls it before touching the store.
+    #[instrument(level = "debug", skip(self, tx, item), fields(actor = ?ctx.actor))]
+    pub async fn authorize(
+        &self,
+        tx: &mut dyn Tx,
+        ctx: &Context,
+        privilege: &str,
+        item: Option<&Item>,
+    ) -> Result<(), CoreError> {
+        let allowed = match &ctx.actor {
+            Actor::Operator(_) => true,
+            Actor::Anonymous => {
+                let policy = self.policy(tx).await?;
+                policy.decide(Who::Anonymous, privilege, item).allowed
+            }
+            Actor::User(id) => match tx.user_by_id(*id).await? {
+                Some(user) => {
+                    self.decide_for(tx, Some(&user), privilege, item)
+                        .await?
+                        .allowed
+                }
+                None => false,
+            },
+            Actor::Service { privileges, .. } => {
+                let policy = self.policy(tx).await?;
+                let facts = UserFacts {
+                    active: true,
+                    allow: privileges.clone(),
+                    ..UserFacts::default()
+                };
+                let eff = policy.effective(None, &[], &facts.allow, &[]);
+                policy
+                    .decide(Who::User(&facts, &eff), privilege, item)
+                    .allowed
+            }
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(CoreError::Forbidden {
+                privilege: privilege.to_owned(),
+            })
+        }
+    }
+
+    /// Authorizes an operation on one user's record: `own` applies to the user themselves
+    /// (`user/view:owner`-style privileges, item = that user's record), `staff` otherwise.
+    pub async fn authorize_on_user(
+        &self,
+        tx: &mut dyn Tx,
+        ctx: &Context,
+        privilege: &str,
+        target: &User,
+    ) -> Result<(), CoreError> {
+        let item = Item::new("user").with_owner(Owner::Id(target.id));
+        self.authorize(tx, ctx, privilege, Some(&item)).await
+    }
+
+    /// A label for the actor, for history.
+    pub async fn actor_label(&self, tx: &mut dyn Tx, ctx: &Context) -> Result<String, CoreError> {
+        Ok(match &ctx.actor {
+            Actor::Operator(name) => format!("operator {name}"),
+            Actor::Anonymous => "anonymous".to_owned(),
+            Actor::User(id) => match tx.user_by_id(*id).await? {
+                Some(u) => format!("user {}", u.label()),
+                None => format!("user id {id}"),
+            },
+            Actor::Service { name, .. } => format!("service token {name}"),
+        })
+    }
+
+    /// Records a history event in `tx`.
+    pub async fn record(
+        &self,
+        tx: &mut dyn Tx,
+        ctx: &Context,
+        action: &str,
+        user_id: Option<UserId>,
+        target: &str,
+        details: serde_json::Value,
+    ) -> Result<(), CoreError> {
+        let actor = self.actor_label(tx, ctx).await?;
+        tx.record(&HistoryEvent {
+            id: 0,
+            at: chrono::Utc::now(),
+            actor,
+            channel: ctx.channel,
+            action: action.to_owned(),
+            user_id,
+            target: target.to_owned(),
+            details,
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// Forgets every cached effective set (after losing contact with the database).
+    pub fn drop_caches(&self) {
+        self.cache.clear();
+        if let Ok(mut guard) = self.compiled.write() {
+            *guard = None;
+        }
+    }
+}

@@ -1,0 +1,308 @@
+//! The storage contract. Everything the services read or write goes through a [`Tx`]: one
+//! transaction, committed whole or not at all. SQLite and PostgreSQL implement it in the
+//! `gatehouse-store` crate, and both must pass its conformance suite.
+//!
+//! Contract points that implementations must keep (the conformance suite checks each):
+//! - emails are stored lower-cased and are unique; `user_by_email` is case-insensitive;
+//! - usernames are unique case-insensitively (`user_by_username` too), display case kept;
+//! - inserting a taken email or username fails with [`StoreError::Conflict`] naming it;
+//! - every change to a user (`update_user`) and every grant added to or removed from a user
+//!   increments that user's `version`;
+//! - every change to run-time roles or to grants on roles or system roles increments the
+//!   policy generation ([`Tx::policy_generation`]);
+//! - the user search index changes in the same transaction as the user;
+//! - nothing is visible to other transactions before `commit`, and dropping a `Tx` without
+//!   committing rolls it back;
+//! - after a method returns `Err`, the caller drops the `Tx` (PostgreSQL aborts the whole
+//!   transaction on an error; SQLite would not, and nobody may rely on either);
+//! - credentials and links are stored by the hash of their token only; a link is used once.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use gatehouse_policy::{Effect, Grant, GrantTarget, Privilege, RoleName, TypeName, UserId};
+
+use crate::account::{Email, Username};
+use crate::user::{HistoryEvent, NewUser, StoredRole, User};
+
+/// A storage failure.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness rule was broken; the message names the value (`email \`a@b.org\` is
+    /// already taken`).
+    #[error("{0}")]
+    Conflict(String),
+    /// The database's schema is newer than this build knows.
+    #[error("database schema version {found} is newer than this build knows ({known})")]
+    SchemaTooNew {
+        /// Version found in the database.
+        found: i64,
+        /// Newest version this build knows.
+        known: i64,
+    },
+    /// The database failed; the text is for logs, not for users.
+    #[error("database error: {0}")]
+    Backend(String),
+}
+
+/// Filters and paging for listing and searching users.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserQuery {
+    /// Words that must all occur (case-insensitively) in the email, username, full name or
+    /// affiliations.
+    pub text: Option<String>,
+    /// Only users of this type.
+    pub user_type: Option<TypeName>,
+    /// Only active (true) or inactive (false) users.
+    pub active: Option<bool>,
+    /// Only confirmed (true) or unconfirmed (false) users.
+    pub confirmed: Option<bool>,
+    /// Skip this many (ordered by id).
+    pub offset: u64,
+    /// At most this many; 0 means no limit.
+    pub limit: u64,
+}
+
+/// One page of users and the total that matched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    /// The items of this page.
+    pub items: Vec<T>,
+    /// How many matched in all.
+    pub total: u64,
+}
+
+/// Which grants to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GrantFilter {
+    /// Only grants to this target.
+    pub target: Option<GrantTarget>,
+    /// Only grants of this privilege.
+    pub privilege: Option<Privilege>,
+    /// Only this effect.
+    pub effect: Option<Effect>,
+}
+
+/// Which history events to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HistoryFilter {
+    /// Only events about this user.
+    pub user_id: Option<UserId>,
+    /// Only events at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// At most this many (newest last); 0 means no limit.
+    pub limit: u64,
+}
+
+/// What a credential is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialKind {
+    /// A browser session (cookie).
+    Session,
+    /// A user's bearer token from a log in.
+    Bearer,
+    /// A service token for a repository application (`gatehouse tokens create`).
+    Service,
+}
+
+impl CredentialKind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredentialKind::Session => "session",
+            CredentialKind::Bearer => "bearer",
+            CredentialKind::Service => "service",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "session" => Some(CredentialKind::Session),
+            "bearer" => Some(CredentialKind::Bearer),
+            "service" => Some(CredentialKind::Service),
+            _ => None,
+        }
+    }
+}
+
+/// A stored credential (never its token, only the token's hash is stored).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Credential {
+    /// Id.
+    pub id: i64,
+    /// Kind.
+    pub kind: CredentialKind,
+    /// The user it logs in (sessions and bearer tokens).
+    pub user_id: Option<UserId>,
+    /// The name (service tokens; unique among them).
+    pub name: Option<String>,
+    /// The privileges it holds (service tokens).
+    pub privileges: Vec<Privilege>,
+    /// Created.
+    pub created: DateTime<Utc>,
+    /// Expires, if ever.
+    pub expires: Option<DateTime<Utc>>,
+}
+
+/// A credential to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCredential {
+    /// Kind.
+    pub kind: CredentialKind,
+    /// Hex SHA-256 of the token.
+    pub token_hash: String,
+    /// The user (sessions and bearer tokens).
+    pub user_id: Option<UserId>,
+    /// The name (service tokens).
+    pub name: Option<String>,
+    /// Privileges (service tokens).
+    pub privileges: Vec<Privilege>,
+    /// Expiry.
+    pub expires: Option<DateTime<Utc>>,
+}
+
+/// What a single-use link does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkPurpose {
+    /// Confirms the email address.
+    Confirm,
+    /// Resets the password.
+    Reset,
+}
+
+impl LinkPurpose {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkPurpose::Confirm => "confirm",
+            LinkPurpose::Reset => "reset",
+        }
+    }
+}
+
+/// A store: hands out transactions.
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// Starts a transaction.
+    async fn begin(&self) -> Result<Box<dyn Tx>, StoreError>;
+    /// Starts a transaction that only reads (SQLite need not take the write lock for it).
+    /// Writing through it is a contract violation.
+    async fn begin_read(&self) -> Result<Box<dyn Tx>, StoreError> {
+        self.begin().await
+    }
+    /// `sqlite` or `postgres`, for messages.
+    fn kind(&self) -> &'static str;
+}
+
+/// One transaction. Dropping it without [`Tx::commit`] rolls it back.
+#[async_trait]
+pub trait Tx: Send {
+    /// Inserts a user; `Conflict` if the email or username is taken.
+    async fn insert_user(&mut self, user: &NewUser) -> Result<User, StoreError>;
+    /// Many users at once (fixtures); same rules as `insert_user`, in order.
+    async fn insert_users(&mut self, users: &[NewUser]) -> Result<Vec<User>, StoreError> {
+        let mut out = Vec::with_capacity(users.len());
+        for u in users {
+            out.push(self.insert_user(u).await?);
+        }
+        Ok(out)
+    }
+    /// A user by id.
+    async fn user_by_id(&mut self, id: UserId) -> Result<Option<User>, StoreError>;
+    /// A user by email, case-insensitively.
+    async fn user_by_email(&mut self, email: &Email) -> Result<Option<User>, StoreError>;
+    /// A user by username, case-insensitively.
+    async fn user_by_username(&mut self, username: &Username) -> Result<Option<User>, StoreError>;
+    /// Which of these emails exist already (lower-cased), for bulk loads.
+    async fn existing_emails(&mut self, emails: &[Email]) -> Result<Vec<Email>, StoreError>;
+    /// Writes every field of `user` except id and created; sets `updated` and increments
+    /// `version`; returns the stored user. `Conflict` on a taken email or username.
+    async fn update_user(&mut self, user: &User) -> Result<User, StoreError>;
+    /// Deletes a user with their grants; false if there was none.
+    async fn delete_user(&mut self, id: UserId) -> Result<bool, StoreError>;
+    /// Lists or searches users, ordered by id.
+    async fn list_users(&mut self, query: &UserQuery) -> Result<Page<User>, StoreError>;
+    /// Rebuilds the user search index; returns the number of users indexed.
+    async fn reindex_users(&mut self) -> Result<u64, StoreError>;
+
+    /// Inserts a run-time role; false (and no change) if one of that name exists.
+    async fn insert_role(&mut self, role: &StoredRole) -> Result<bool, StoreError>;
+    /// Replaces a run-time role's description and entries; false if there is none.
+    async fn update_role(&mut self, role: &StoredRole) -> Result<bool, StoreError>;
+    /// Deletes a run-time role and the grants on it; false if there was none.
+    async fn delete_role(&mut self, name: &RoleName) -> Result<bool, StoreError>;
+    /// A run-time role by name.
+    async fn role(&mut self, name: &RoleName) -> Result<Option<StoredRole>, StoreError>;
+    /// Every run-time role, by name.
+    async fn roles(&mut self) -> Result<Vec<StoredRole>, StoreError>;
+
+    /// Adds a grant; false (and no change) if that exact grant exists.
+    async fn add_grant(&mut self, grant: &Grant) -> Result<bool, StoreError>;
+    /// Removes the allow and the deny of `privilege` for `target`; returns how many went.
+    async fn remove_grants(
+        &mut self,
+        privilege: &Privilege,
+        target: &GrantTarget,
+    ) -> Result<u64, StoreError>;
+    /// Lists grants, ordered by target then privilege.
+    async fn grants(&mut self, filter: &GrantFilter) -> Result<Vec<Grant>, StoreError>;
+
+    /// The policy generation: increments with every change to run-time roles or to grants
+    /// on roles or system roles.
+    async fn policy_generation(&mut self) -> Result<i64, StoreError>;
+
+    /// Records a history event (in this transaction).
+    async fn record(&mut self, event: &HistoryEvent) -> Result<(), StoreError>;
+    /// Lists history events, oldest first.
+    async fn history(&mut self, filter: &HistoryFilter) -> Result<Vec<HistoryEvent>, StoreError>;
+
+    /// Stores a credential; `Conflict` if a service token of that name exists.
+    async fn insert_credential(
+        &mut self,
+        credential: &NewCredential,
+    ) -> Result<Credential, StoreError>;
+    /// The credential whose token hashes to `token_hash`, if it exists and has not expired
+    /// at `now`.
+    async fn credential_by_hash(
+        &mut self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Credential>, StoreError>;
+    /// Deletes a credential; false if there was none.
+    async fn delete_credential(&mut self, id: i64) -> Result<bool, StoreError>;
+    /// Deletes a service token by name; false if there was none.
+    async fn delete_service_token(&mut self, name: &str) -> Result<bool, StoreError>;
+    /// Deletes every session and bearer token of a user except `keep`; returns how many.
+    async fn delete_user_credentials(
+        &mut self,
+        user: UserId,
+        keep: Option<i64>,
+    ) -> Result<u64, StoreError>;
+    /// Lists credentials of a kind (all kinds when `None`), ordered by id.
+    async fn credentials(
+        &mut self,
+        kind: Option<CredentialKind>,
+    ) -> Result<Vec<Credential>, StoreError>;
+
+    /// Stores a single-use link token (by hash) for a user, valid until `expires`.
+    async fn insert_link(
+        &mut self,
+        purpose: LinkPurpose,
+        user: UserId,
+        token_hash: &str,
+        expires: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Uses a link: deletes it and returns its user if it existed for `purpose` and had not
+    /// expired at `now`; `None` otherwise (a second use finds nothing).
+    async fn consume_link(
+        &mut self,
+        purpose: LinkPurpose,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<UserId>, StoreError>;
+
+    /// Commits the transaction.
+    async fn commit(self: Box<Self>) -> Result<(), StoreError>;
+}

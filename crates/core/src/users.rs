@@ -1,0 +1,455 @@
+//! User operations: create, activate, deactivate, confirm, passwords, type, own entries,
+//! editorial scope, list and search, delete. Each runs in one transaction and is authorized
+//! with the privileges of SPEC 6.
+
+use chrono::Utc;
+use gatehouse_policy::{Entry, ScopeFilter, TypeName};
+use serde_json::json;
+
+use crate::account::{Email, Password, PasswordHash, Username};
+use crate::error::CoreError;
+use crate::service::{hash_password, Changed, Context, Gatehouse, UserRef};
+use crate::store::{Page, Tx, UserQuery};
+use crate::user::{NewUser, User};
+
+/// Where a new user's password comes from.
+#[derive(Debug, Clone)]
+pub enum PasswordSource {
+    /// A clear-text password (already checked against the length rule).
+    Clear(Password),
+    /// A ready Argon2 hash.
+    Hash(PasswordHash),
+    /// No password (the user cannot log in until one is set).
+    None,
+}
+
+/// A user to create.
+#[derive(Debug, Clone)]
+pub struct CreateUser {
+    /// Email as given.
+    pub email: Email,
+    /// Username.
+    pub username: Option<Username>,
+    /// Full name.
+    pub full_name: String,
+    /// Affiliations.
+    pub affiliations: String,
+    /// Password.
+    pub password: PasswordSource,
+    /// Active.
+    pub active: bool,
+    /// Confirmed now.
+    pub confirm: bool,
+    /// User type; the configured default when `None`.
+    pub user_type: Option<TypeName>,
+    /// Own entries.
+    pub entries: Vec<Entry>,
+}
+
+impl Gatehouse {
+    /// Checks that every role an entry names exists (built in, file or run time).
+    pub(crate) async fn check_entries(
+        &self,
+        tx: &mut dyn Tx,
+        entries: &[Entry],
+    ) -> Result<(), CoreError> {
+        let policy = self.policy(tx).await?;
+        for e in entries {
+            if let Entry::Role(r) = e {
+                if !policy.has_role(r) {
+                    let problem = self
+                        .config
+                        .role_problem(r.as_str())
+                        .unwrap_or_else(|| format!("role `{r}` is not defined"));
+                    return Err(CoreError::invalid("role", problem));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks that a user type exists.
+    pub(crate) fn check_type(&self, ty: &TypeName) -> Result<(), CoreError> {
+        if self.config.types.contains_key(ty) {
+            Ok(())
+        } else {
+            let known: Vec<String> = self.config.types.keys().map(ToString::to_string).collect();
+            Err(CoreError::invalid(
+                "type",
+                format!(
+                    "user type `{ty}` is not defined; use one of {} or define it under \
+                     `user_roles:` in user_roles.yaml",
+                    known.join(", ")
+                ),
+            ))
+        }
+    }
+
+    /// Creates a user (`users create`).
+    pub async fn create_user(&self, ctx: &Context, req: CreateUser) -> Result<User, CoreError> {
+        let hash = match req.password.clone() {
+            PasswordSource::Clear(p) => Some(hash_password(p).await?),
+            PasswordSource::Hash(h) => Some(h),
+            PasswordSource::None => None,
+        };
+        let mut tx = self.begin().await?;
+        self.authorize(tx.as_mut(), ctx, "create_user", None)
+            .await?;
+        let user_type = req
+            .user_type
+            .clone()
+            .unwrap_or_else(|| self.settings.default_type.clone());
+        self.check_type(&user_type)?;
+        self.check_entries(tx.as_mut(), &req.entries).await?;
+        if tx.user_by_email(&req.email).await?.is_some() {
+            return Err(CoreError::Conflict(format!(
+                "email `{}` is already taken; see it with `gatehouse users show {}`",
+                req.email, req.email
+            )));
+        }
+        let user = tx
+            .insert_user(&NewUser {
+                email: req.email.clone(),
+                username: req.username.clone(),
+                full_name: req.full_name.clone(),
+                affiliations: req.affiliations.clone(),
+                active: req.active,
+                confirmed_at: req.confirm.then(Utc::now),
+                password_hash: hash,
+                user_type: Some(user_type),
+                entries: req.entries.clone(),
+                editorial_scope: Vec::new(),
+            })
+            .await?;
+        self.record(
+            tx.as_mut(),
+            ctx,
+            "user.create",
+            Some(user.id),
+            user.email.as_str(),
+            json!({
+                "email": user.email.as_str(),
+                "username": user.username.as_ref().map(ToString::to_string),
+                "active": user.active,
+                "confirmed": user.confirmed(),
+                "type": user.user_type.as_ref().map(ToString::to_string),
+                "roles": user.entries.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                "password_set": user.password_hash.is_some(),
+            }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// Loads the user, authorizes `privilege` on their record, applies `change`; records and
+    /// commits if something changed.
+    async fn change_user<F>(
+        &self,
+        ctx: &Context,
+        who: &UserRef,
+        privilege: &str,
+        action: &str,
+        change: F,
+    ) -> Result<(User, Changed), CoreError>
+    where
+        F: FnOnce(&mut User) -> Result<Option<serde_json::Value>, CoreError> + Send,
+    {
+        let mut tx = self.begin().await?;
+        let mut user = self.find_user(tx.as_mut(), who).await?;
+        self.authorize_on_user(tx.as_mut(), ctx, privilege, &user)
+            .await?;
+        let Some(details) = change(&mut user)? else {
+            return Ok((user, Changed::No));
+        };
+        let user = tx.update_user(&user).await?;
+        self.record(
+            tx.as_mut(),
+            ctx,
+            action,
+            Some(user.id),
+            user.email.as_str(),
+            details,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok((user, Changed::Yes))
+    }
+
+    /// Activates a user; an unconfirmed user is confirmed too (InvenioRDM `activate_user`).
+    pub async fn activate(
+        &self,
+        ctx: &Context,
+        who: &UserRef,
+    ) -> Result<(User, Changed), CoreError> {
+        self.change_user(ctx, who, "user/staff/edit", "user.activate", |u| {
+            if u.active && u.confirmed_at.is_some() {
+                return Ok(None);
+            }
+            let confirmed_now = u.confirmed_at.is_none();
+            u.active = true;
+            u.confirmed_at.get_or_insert_with(Utc::now);
+            Ok(Some(
+                json!({"active": true, "confirmed_now": confirmed_now}),
+            ))
+        })
+        .await
+    }
+
+    /// Deactivates a user: from the next check on they hold only public privileges.
+    pub async fn deactivate(
+        &self,
+        ctx: &Context,
+        who: &UserRef,
+    ) -> Result<(User, Changed), CoreError> {
+        self.change_user(ctx, who, "user/staff/edit", "user.deactivate", |u| {
+            if !u.active {
+                return Ok(None);
+            }
+            u.active = false;
+            Ok(Some(json!({"active": false})))
+        })
+        .await
+    }
+
+    /// Confirms a user's email.
+    pub async fn confirm(
+        &self,
+        ctx: &Context,
+        who: &UserRef,
+    ) -> Result<(User, Changed), CoreError> {
+        self.change_user(ctx, who, "user/staff/edit", "user.confirm", |u| {
+            if u.confirmed_at.is_some() {
+                return Ok(None);
+            }
+            u.confirmed_at = Some(Utc::now());
+            Ok(Some(json!({"confirmed": true})))
+        })
+        .await
+    }
+
+    /// Sets a user's password. Users may change their own with `set-password`; changing
+    /// another user's needs `user/staff/edit`.
+    pub async fn set_password(
+        &self,
+        ctx: &Context,
+        who: &UserRef,
+        password: Password,
+    ) -> Result<User, CoreError> {
+        let hash = hash_password(password).await?;
+        let mut tx = self.begin().await?;
+        let mut user = self.find_user(tx.as_mut(), who).await?;
+        let own = ctx.actor == crate::service::Actor::User(user.id);
+        let privilege = if own {
+            "set-password"
+        } else {
+            "user/staff/edit"
+        };
+        self.authorize_on_user(tx.as_mut(), ctx, privilege, &user)
+            .await?;
+        user.password_hash = Some(hash);
+        let user = tx.update_user(&user).await?;
+        // Every other session and token of the user ends (SPEC 7.9); the one making the
+        // change stays when users change their own password.
+        let keep = if own { ctx.credential } else { None };
+        tx.delete_user_credentials(user.id, keep).await?;
+        self.record(
+            tx.as_mut(),
+            ctx,
+            "user.set_password",
+            Some(user.id),
+            user.email.as_str(),
+            json!({"password": "changed"}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// Sets a user's type.
+    pub async fn set_type(
+        &self,
+        ctx: &Context,
+        who: &UserRef,
+        ty: TypeName,
+    ) -> Result<(User, Changed), CoreError> {
+        self.check_type(&ty)?;
+        self.change_user(ctx, who, "user/staff/edit", "user.set_type", move |u| {
+            if u.user_type.as_ref() == Some(&ty) {
+                return Ok(None);
+            }
+            let before = u.user_type.replace(ty.clone());
+            Ok(Some(json!({
+                "before": before.map(|t| t.to_string()),
+                "after": ty.to_string(),
+            })))
+        })
+        .await
+    }
+
+    /// Replaces a user's editorial scope (empty clears it).
+    pub async fn set_scope(
+        &self,
+        ctx: &Context,
+        who: &UserRef,
+        scope: Vec<ScopeFilter>,
+    ) -> Result<(User, Changed), CoreError> {
+        self.change_user(ctx, who, "user/staff/edit", "user.set_scope", move |u| {
+            if u.editorial_scope == scope {
+                return Ok(None);
+            }
+            let before: Vec<String> = u.editorial_scope.iter().map(ToString::to_string).collect();
+            u.editorial_scope = scope;
+            Ok(Some(json!({
+                "before": before,
+                "after": u.editorial_scope.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            })))
+        })
+        .await
+    }
+
+    /// Replaces a user's own ordered entries (`users set-roles`).
+    pub async fn set_entries(
+        &self,
+        ctx: &Context,
+        who: &UserRef,
+        entries: Vec<Entry>,
+    ) -> Result<(User, Changed), CoreError> {
+        {
+            let mut tx = self.begin().await?;
+            self.check_entries(tx.as_mut(), &entries).await?;
+        }
+        self.change_user(ctx, who, "user/staff/edit", "user.set_roles", move |u| {
+            if u.entries == entries {
+                return Ok(None);
+            }
+            let before: Vec<String> = u.entries.iter().map(ToString::to_string).collect();
+            u.entries = entries;
+            Ok(Some(json!({
+                "before": before,
+                "after": u.entries.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            })))
+        })
+        .await
+    }
+
+    /// Appends an entry to a user's own list unless it is there already (`roles add`).
+    pub async fn add_entry(
+        &self,
+        ctx: &Context,
+        who: &UserRef,
+        entry: Entry,
+    ) -> Result<(User, Changed), CoreError> {
+        {
+            let mut tx = self.begin().await?;
+            self.check_entries(tx.as_mut(), std::slice::from_ref(&entry))
+                .await?;
+        }
+        self.change_user(ctx, who, "user/staff/edit", "user.add_role", move |u| {
+            if u.entries.contains(&entry) {
+                return Ok(None);
+            }
+            u.entries.push(entry.clone());
+            Ok(Some(json!({"added": entry.to_string()})))
+        })
+        .await
+    }
+
+    /// Removes an entry from a user's own list (`roles remove`); absent is not an error.
+    pub async fn remove_entry(
+        &self,
+        ctx: &Context,
+        who: &UserRef,
+        entry: Entry,
+    ) -> Result<(User, Changed), CoreError> {
+        self.change_user(ctx, who, "user/staff/edit", "user.remove_role", move |u| {
+            let before = u.entries.len();
+            u.entries.retain(|e| *e != entry);
+            if u.entries.len() == before {
+                return Ok(None);
+            }
+            Ok(Some(json!({"removed": entry.to_string()})))
+        })
+        .await
+    }
+
+    /// Updates name and affiliations.
+    pub async fn set_profile(
+        &self,
+        ctx: &Context,
+        who: &UserRef,
+        full_name: Option<String>,
+        affiliations: Option<String>,
+    ) -> Result<(User, Changed), CoreError> {
+        // `user/edit` on the user's record: staff hold it plain, the user as `user/edit:owner`.
+        self.change_user(ctx, who, "user/edit", "user.set_profile", move |u| {
+            let mut changes = serde_json::Map::new();
+            if let Some(n) = full_name.filter(|n| *n != u.full_name) {
+                changes.insert("full_name".into(), json!(n));
+                u.full_name = n;
+            }
+            if let Some(a) = affiliations.filter(|a| *a != u.affiliations) {
+                changes.insert("affiliations".into(), json!(a));
+                u.affiliations = a;
+            }
+            Ok((!changes.is_empty()).then_some(serde_json::Value::Object(changes)))
+        })
+        .await
+    }
+
+    /// One user.
+    pub async fn show_user(&self, ctx: &Context, who: &UserRef) -> Result<User, CoreError> {
+        let mut tx = self.begin_read().await?;
+        let user = self.find_user(tx.as_mut(), who).await?;
+        // Staff hold `user/view`; the user themselves `user/view:owner` (bit 4).
+        self.authorize_on_user(tx.as_mut(), ctx, "user/view", &user)
+            .await?;
+        Ok(user)
+    }
+
+    /// Lists or searches users.
+    pub async fn list_users(
+        &self,
+        ctx: &Context,
+        query: &UserQuery,
+    ) -> Result<Page<User>, CoreError> {
+        let mut tx = self.begin_read().await?;
+        let privilege = if query.text.is_some() {
+            "staff/user_search"
+        } else {
+            "user/view"
+        };
+        self.authorize(tx.as_mut(), ctx, privilege, None).await?;
+        Ok(tx.list_users(query).await?)
+    }
+
+    /// Deletes a user with their grants.
+    pub async fn delete_user(&self, ctx: &Context, who: &UserRef) -> Result<User, CoreError> {
+        let mut tx = self.begin().await?;
+        let user = self.find_user(tx.as_mut(), who).await?;
+        self.authorize_on_user(tx.as_mut(), ctx, "user/destroy", &user)
+            .await?;
+        tx.delete_user(user.id).await?;
+        self.record(
+            tx.as_mut(),
+            ctx,
+            "user.delete",
+            Some(user.id),
+            user.email.as_str(),
+            json!({}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// Rebuilds the user search index.
+    pub async fn reindex_users(&self, ctx: &Context) -> Result<u64, CoreError> {
+        let mut tx = self.begin().await?;
+        self.authorize(tx.as_mut(), ctx, "config/edit", None)
+            .await?;
+        let n = tx.reindex_users().await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+}

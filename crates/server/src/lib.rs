@@ -1,0 +1,290 @@
+//! Gatehouse's HTTP service: the JSON API that repository applications call ("may this user
+//! do this to this item?"), account management endpoints for every CLI operation, email
+//! confirmation and password reset links, health, readiness and metrics, and the OpenAPI
+//! document. Built by [`router`]; every operation goes through the core services and so
+//! through their one authorization choke point. `server` never names a store.
+
+pub mod api_access;
+pub mod api_session;
+pub mod api_users;
+pub mod dto;
+pub mod error;
+pub mod mail;
+pub mod metrics;
+pub mod openapi;
+pub mod throttle;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, MatchedPath, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::Router;
+use gatehouse_core::{Actor, Channel, Context, Gatehouse, Lifetimes, Mailer};
+
+pub use error::{ApiError, ApiJson};
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "gatehouse_session";
+
+/// Settings of the HTTP service.
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    /// The public base URL, for links in mail (e.g. `https://auth.example.org`).
+    pub base_url: String,
+    /// Mark cookies `Secure` (when served behind https).
+    pub secure_cookies: bool,
+    /// Credential and link lifetimes.
+    pub lifetimes: Lifetimes,
+}
+
+/// What every handler shares.
+#[derive(Debug)]
+pub struct Shared {
+    /// The services.
+    pub gh: Gatehouse,
+    /// Mail delivery.
+    pub mailer: Arc<dyn Mailer>,
+    /// Failed log in throttling.
+    pub throttle: throttle::Throttle,
+    /// Metrics.
+    pub metrics: metrics::Metrics,
+    /// Settings.
+    pub settings: ServerSettings,
+}
+
+/// The router's state.
+#[derive(Debug, Clone)]
+pub struct AppState(pub Arc<Shared>);
+
+impl AppState {
+    /// State over the services.
+    pub fn new(gh: Gatehouse, mailer: Arc<dyn Mailer>, settings: ServerSettings) -> Self {
+        AppState(Arc::new(Shared {
+            gh,
+            mailer,
+            throttle: throttle::Throttle::default(),
+            metrics: metrics::Metrics::default(),
+            settings,
+        }))
+    }
+}
+
+/// Who is calling: from `Authorization: Bearer <token>` or the session cookie; anonymous when
+/// neither is sent. A token that is sent but not valid is refused with 401.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The context for the services.
+    pub ctx: Context,
+}
+
+impl Caller {
+    /// The logged-in user's id, or 401.
+    pub fn user_id(&self) -> Result<gatehouse_policy::UserId, ApiError> {
+        match self.ctx.actor {
+            Actor::User(id) => Ok(id),
+            _ => Err(ApiError::unauthorized()),
+        }
+    }
+
+    /// 401 unless someone (a user or a service token) is logged in.
+    pub fn require(&self) -> Result<(), ApiError> {
+        if self.ctx.actor == Actor::Anonymous {
+            Err(ApiError::unauthorized())
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// The token a request carries, if any.
+pub fn request_token(parts: &Parts) -> Option<String> {
+    if let Some(auth) = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        return Some(auth.strip_prefix("Bearer ").unwrap_or("").trim().to_owned());
+    }
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == SESSION_COOKIE)
+        .map(|(_, v)| v.to_owned())
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let channel = if parts.uri.path().starts_with("/admin") {
+            Channel::Ui
+        } else {
+            Channel::Api
+        };
+        let Some(token) = request_token(parts) else {
+            return Ok(Caller {
+                ctx: Context {
+                    actor: Actor::Anonymous,
+                    channel,
+                    credential: None,
+                },
+            });
+        };
+        match state.0.gh.resolve_token(&token).await? {
+            Some(p) => Ok(Caller {
+                ctx: Context {
+                    actor: p.actor,
+                    channel,
+                    credential: Some(p.credential),
+                },
+            }),
+            None => Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "the token or session is not valid (expired, logged out, or revoked); log in again",
+            )),
+        }
+    }
+}
+
+/// The client's address, for throttling.
+#[derive(Debug, Clone)]
+pub struct ClientAddr(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string()),
+        ))
+    }
+}
+
+async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().as_str().to_owned();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
+    let resp = next.run(req).await;
+    let status = resp.status().as_u16();
+    state
+        .0
+        .metrics
+        .request(&method, &route, status, start.elapsed());
+    tracing::debug!(%method, %route, status, micros = start.elapsed().as_micros() as u64, "request");
+    resp
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this endpoint does not take that method; see /api/openapi.json",
+    )
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no such endpoint; see /api/openapi.json",
+    )
+}
+
+/// The whole HTTP service.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/api/login", post(api_session::login))
+        .route("/api/logout", post(api_session::logout))
+        .route("/api/me", get(api_session::me))
+        .route("/api/confirm", post(api_session::confirm))
+        .route("/api/password/forgot", post(api_session::forgot))
+        .route("/api/password/reset", post(api_session::reset))
+        .route("/api/check", post(api_access::check))
+        .route("/api/users", get(api_users::list).post(api_users::create))
+        .route(
+            "/api/users/{user}",
+            get(api_users::show)
+                .patch(api_users::profile)
+                .delete(api_users::delete),
+        )
+        .route("/api/users/{user}/activate", post(api_users::activate))
+        .route("/api/users/{user}/deactivate", post(api_users::deactivate))
+        .route("/api/users/{user}/confirm", post(api_users::confirm))
+        .route(
+            "/api/users/{user}/send-confirmation",
+            post(api_users::send_confirmation),
+        )
+        .route("/api/users/{user}/type", put(api_users::set_type))
+        .route("/api/users/{user}/roles", put(api_users::set_roles))
+        .route(
+            "/api/users/{user}/entries",
+            post(api_users::add_entry).delete(api_users::remove_entry),
+        )
+        .route("/api/users/{user}/scope", put(api_users::set_scope))
+        .route("/api/users/{user}/password", put(api_users::set_password))
+        .route("/api/users/{user}/privileges", get(api_users::privileges))
+        .route(
+            "/api/roles",
+            get(api_access::roles).post(api_access::create_role),
+        )
+        .route("/api/roles/{name}", get(api_access::role))
+        .route(
+            "/api/grants",
+            get(api_access::grants)
+                .post(api_access::grant)
+                .delete(api_access::remove_grant),
+        )
+        .route(
+            "/api/tokens",
+            get(api_access::tokens).post(api_access::create_token),
+        )
+        .route(
+            "/api/tokens/{name}",
+            axum::routing::delete(api_access::revoke_token),
+        )
+        .route("/api/history", get(api_access::history))
+        .layer(DefaultBodyLimit::max(64 * 1024));
+    let batch = Router::new()
+        .route("/api/check/batch", post(api_access::batch))
+        .layer(DefaultBodyLimit::max(1024 * 1024));
+    Router::new()
+        .merge(api)
+        .merge(batch)
+        .route("/api/openapi.json", get(openapi::serve))
+        .route("/healthz", get(api_session::healthz))
+        .route("/readyz", get(api_session::readyz))
+        .route("/metrics", get(metrics_text))
+        .route("/confirm", get(api_session::confirm_page))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(state.clone(), track))
+        .with_state(state)
+}
+
+async fn metrics_text(State(state): State<AppState>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.0.metrics.render(),
+    )
+        .into_response()
+}

@@ -1,0 +1,68 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations and the DTO types.
+//! A committed copy lives in `docs/openapi.json`; a test fails when they drift.
+
+use axum::Json;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::{api_access, api_session, api_users, dto, error};
+
+#[derive(Debug)]
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+/// The API description.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Gatehouse",
+        description = "Accounts, roles and privileges for research repositories. Ask `POST /api/check` whether a user may do something to an item; manage users, roles and grants. Errors are always `{\"error\": {\"code\", \"message\"}}`.",
+        license(name = "Apache-2.0")
+    ),
+    modifiers(&BearerAuth),
+    paths(
+        api_session::login, api_session::logout, api_session::me, api_session::confirm,
+        api_session::forgot, api_session::reset, api_session::healthz, api_session::readyz,
+        api_access::check, api_access::batch, api_access::roles, api_access::role, api_access::create_role,
+        api_access::grants, api_access::grant, api_access::remove_grant, api_access::tokens,
+        api_access::create_token, api_access::revoke_token, api_access::history,
+        api_users::list, api_users::create, api_users::show, api_users::profile, api_users::delete,
+        api_users::activate, api_users::deactivate, api_users::confirm, api_users::send_confirmation,
+        api_users::set_type, api_users::set_roles, api_users::add_entry, api_users::remove_entry,
+        api_users::set_scope, api_users::set_password, api_users::privileges,
+    ),
+    components(schemas(error::ErrorBody, error::ErrorDetail, dto::UserOut, dto::CheckResponse, dto::ReasonOut)),
+    tags(
+        (name = "session", description = "log in, log out, confirmation and reset links"),
+        (name = "check", description = "deciding privileges"),
+        (name = "users", description = "accounts"),
+        (name = "roles", description = "roles"),
+        (name = "grants", description = "allow and deny grants"),
+        (name = "tokens", description = "service tokens for repository applications"),
+        (name = "history", description = "who changed what"),
+        (name = "operations", description = "health and readiness"),
+    )
+)]
+#[derive(Debug)]
+pub struct ApiDoc;
+
+/// The document as pretty JSON (what `docs/openapi.json` holds).
+pub fn document() -> String {
+    ApiDoc::openapi()
+        .to_pretty_json()
+        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+/// `GET /api/openapi.json`.
+pub async fn serve() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

@@ -1,0 +1,394 @@
+//! `/api/check`, `/api/check/batch`, service tokens, freshness, roles, grants and history.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use common::Api;
+use serde_json::json;
+
+const BUFFER: &str = "buffer";
+
+fn buffer_item() -> serde_json::Value {
+    json!({"dataset": "eprint", "status": BUFFER})
+}
+
+#[tokio::test]
+async fn a_user_checks_themselves_and_needs_check_any_for_others() {
+    let api = Api::new().await;
+    api.user("ed@example.org", "editor").await;
+    api.user("dep@example.org", "user").await;
+    let ed = api.login("ed@example.org").await;
+    let r = api
+        .post(
+            "/api/check",
+            &ed,
+            json!({"privilege": "eprint/edit", "item": buffer_item()}),
+        )
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(
+        (r.body["allowed"].as_bool(), r.body["mask"].as_u64()),
+        (Some(true), Some(8))
+    );
+    assert_eq!(r.body["editor"], true);
+    assert!(r.body["reasons"][0]["source"]
+        .as_str()
+        .unwrap()
+        .contains("role `editor`"));
+    let other = api
+        .post(
+            "/api/check",
+            &ed,
+            json!({"user": "dep@example.org", "privilege": "eprint/edit"}),
+        )
+        .await;
+    assert_eq!(other.expect(StatusCode::FORBIDDEN).code(), "forbidden");
+    // Anyone may ask about anonymous.
+    let anon = api
+        .call(
+            Method::POST,
+            "/api/check",
+            None,
+            Some(json!({"privilege": "eprint/archive/view"})),
+        )
+        .await;
+    assert_eq!(anon.expect(StatusCode::OK).body["mask"], 1);
+    let anon2 = api
+        .post(
+            "/api/check",
+            &ed,
+            json!({"anonymous": true, "privilege": "eprint/edit", "item": buffer_item()}),
+        )
+        .await;
+    assert_eq!(anon2.expect(StatusCode::OK).body["allowed"], false);
+}
+
+#[tokio::test]
+async fn service_tokens_ask_about_anyone_and_can_be_revoked() {
+    let api = Api::new().await;
+    let admin = api.admin().await;
+    let dep = api.user("dep@example.org", "user").await;
+    let r = api
+        .post(
+            "/api/tokens",
+            &admin,
+            json!({"name": "eprints-app", "privileges": ["check/any"]}),
+        )
+        .await
+        .expect(StatusCode::CREATED);
+    let token = r.body["token"].as_str().unwrap().to_owned();
+    let owned = json!({"dataset": "eprint", "status": "inbox", "owners": [dep]});
+    let d = api
+        .post(
+            "/api/check",
+            &token,
+            json!({"user": dep, "privilege": "eprint/edit", "item": owned}),
+        )
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(d.body["mask"], 4);
+    let d = api
+        .post(
+            "/api/check",
+            &token,
+            json!({"user": "dep@example.org", "privilege": "eprint/edit", "item": buffer_item()}),
+        )
+        .await;
+    assert_eq!(d.expect(StatusCode::OK).body["allowed"], false);
+    let list = api.get("/api/tokens", &admin).await.expect(StatusCode::OK);
+    assert_eq!(list.body[0]["name"], "eprints-app");
+    assert!(list.body[0].get("token").is_none(), "never listed");
+    let dup = api
+        .post(
+            "/api/tokens",
+            &admin,
+            json!({"name": "eprints-app", "privileges": ["check/any"]}),
+        )
+        .await;
+    assert_eq!(dup.expect(StatusCode::CONFLICT).code(), "conflict");
+    // A token without check/any may not ask about users.
+    let weak = api
+        .post(
+            "/api/tokens",
+            &admin,
+            json!({"name": "weak", "privileges": ["something"]}),
+        )
+        .await
+        .expect(StatusCode::CREATED);
+    let weak = weak.body["token"].as_str().unwrap().to_owned();
+    api.post("/api/check", &weak, json!({"user": dep, "privilege": "x"}))
+        .await
+        .expect(StatusCode::FORBIDDEN);
+    api.call(
+        Method::DELETE,
+        "/api/tokens/eprints-app",
+        Some(&admin),
+        None,
+    )
+    .await
+    .expect(StatusCode::NO_CONTENT);
+    api.post("/api/check", &token, json!({"user": dep, "privilege": "x"}))
+        .await
+        .expect(StatusCode::UNAUTHORIZED);
+    api.call(
+        Method::DELETE,
+        "/api/tokens/eprints-app",
+        Some(&admin),
+        None,
+    )
+    .await
+    .expect(StatusCode::NOT_FOUND);
+    // Only config/edit may create tokens.
+    let dep_token = api.login("dep@example.org").await;
+    api.post(
+        "/api/tokens",
+        &dep_token,
+        json!({"name": "mine", "privileges": ["check/any"]}),
+    )
+    .await
+    .expect(StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn batch_checks_answer_in_order_and_isolate_errors() {
+    let api = Api::new().await;
+    api.user("ed@example.org", "editor").await;
+    let ed = api.login("ed@example.org").await;
+    let r = api
+        .post(
+            "/api/check/batch",
+            &ed,
+            json!({"checks": [
+                {"privilege": "eprint/edit", "item": buffer_item()},
+                {"privilege": "config/edit"},
+                {"privilege": "bad priv"},
+                {"user": "nobody@example.org", "privilege": "x"},
+                {"privilege": "eprint/view", "item": {"dataset": "e/p"}}
+            ]}),
+        )
+        .await
+        .expect(StatusCode::OK);
+    let results = r.body["results"].as_array().unwrap();
+    assert_eq!(results.len(), 5);
+    assert_eq!(results[0]["allowed"], true);
+    assert_eq!(results[1]["allowed"], false);
+    assert_eq!(results[2]["error"]["code"], "invalid");
+    assert_eq!(results[3]["error"]["code"], "not_found");
+    assert_eq!(results[4]["error"]["code"], "invalid");
+    let many: Vec<_> = (0..1001).map(|_| json!({"privilege": "x"})).collect();
+    api.post("/api/check/batch", &ed, json!({"checks": many}))
+        .await
+        .expect(StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn role_changes_are_seen_by_the_very_next_check_without_logging_in_again() {
+    let api = Api::new().await;
+    let admin = api.admin().await;
+    api.user("u@example.org", "user").await;
+    let user = api.login("u@example.org").await;
+    let ask = |privilege: &'static str| json!({"privilege": privilege, "item": buffer_item()});
+    assert_eq!(
+        api.post("/api/check", &user, ask("eprint/move_archive"))
+            .await
+            .body["allowed"],
+        false
+    );
+    api.post("/api/roles", &admin, json!({"name": "approve-hat", "privileges": ["eprint/buffer/view:editor", "eprint/buffer/move_archive:editor"]}))
+        .await
+        .expect(StatusCode::CREATED);
+    api.post(
+        "/api/users/u@example.org/entries",
+        &admin,
+        json!({"entry": "approve-hat"}),
+    )
+    .await
+    .expect(StatusCode::OK);
+    let d = api
+        .post("/api/check", &user, ask("eprint/move_archive"))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(d.body["mask"], 8, "the same token sees the new role");
+    api.call(
+        Method::DELETE,
+        "/api/users/u@example.org/entries",
+        Some(&admin),
+        Some(json!({"entry": "approve-hat"})),
+    )
+    .await
+    .expect(StatusCode::OK);
+    assert_eq!(
+        api.post("/api/check", &user, ask("eprint/move_archive"))
+            .await
+            .body["allowed"],
+        false
+    );
+}
+
+#[tokio::test]
+async fn a_deny_is_seen_by_the_very_next_check() {
+    let api = Api::new().await;
+    let admin = api.admin().await;
+    api.user("ed@example.org", "editor").await;
+    let ed = api.login("ed@example.org").await;
+    let ask = json!({"privilege": "eprint/edit", "item": buffer_item()});
+    assert_eq!(
+        api.post("/api/check", &ed, ask.clone()).await.body["allowed"],
+        true
+    );
+    api.post("/api/grants", &admin, json!({"effect": "deny", "privilege": "eprint/edit", "target": {"kind": "user", "name": "ed@example.org"}}))
+        .await
+        .expect(StatusCode::OK);
+    let d = api
+        .post("/api/check", &ed, ask.clone())
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(d.body["allowed"], false);
+    assert!(
+        d.text
+            .contains("removed by a deny of `eprint/edit` to the user"),
+        "{}",
+        d.text
+    );
+    api.call(Method::DELETE, "/api/grants", Some(&admin), Some(json!({"privilege": "eprint/edit", "target": {"kind": "user", "name": "ed@example.org"}})))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(
+        api.post("/api/check", &ed, ask.clone()).await.body["allowed"],
+        true
+    );
+    // A deny on a role the user holds, through its type.
+    api.post("/api/grants", &admin, json!({"effect": "deny", "privilege": "eprint/edit", "target": {"kind": "role", "name": "editor"}}))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(
+        api.post("/api/check", &ed, ask).await.body["allowed"],
+        false
+    );
+}
+
+#[tokio::test]
+async fn roles_and_grants_endpoints() {
+    let api = Api::new().await;
+    let admin = api.admin().await;
+    let roles = api.get("/api/roles", &admin).await.expect(StatusCode::OK);
+    assert!(roles
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["name"] == "deposit"));
+    let r = api
+        .get("/api/roles/editor", &admin)
+        .await
+        .expect(StatusCode::OK);
+    assert!(r.body["origin"].as_str().unwrap().starts_with("built in"));
+    api.get("/api/roles/nosuch", &admin)
+        .await
+        .expect(StatusCode::NOT_FOUND);
+    let exists = api
+        .post("/api/roles", &admin, json!({"name": "admin"}))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(exists.body["outcome"], "exists");
+    api.post(
+        "/api/roles",
+        &admin,
+        json!({"name": "admin", "privileges": ["x"]}),
+    )
+    .await
+    .expect(StatusCode::UNPROCESSABLE_ENTITY);
+    api.post("/api/roles", &admin, json!({"name": "bad name"}))
+        .await
+        .expect(StatusCode::UNPROCESSABLE_ENTITY);
+    let g = json!({"effect": "allow", "privilege": "fancy", "target": {"kind": "system_role", "name": "authenticated_user"}});
+    assert_eq!(
+        api.post("/api/grants", &admin, g.clone())
+            .await
+            .expect(StatusCode::OK)
+            .body["changed"],
+        true
+    );
+    assert_eq!(
+        api.post("/api/grants", &admin, g)
+            .await
+            .expect(StatusCode::OK)
+            .body["changed"],
+        false
+    );
+    let list = api.get("/api/grants", &admin).await.expect(StatusCode::OK);
+    assert!(list
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|g| g["privilege"] == "fancy" && g["target_kind"] == "system_role"));
+    let bad_kind = api
+        .post(
+            "/api/grants",
+            &admin,
+            json!({"effect": "allow", "privilege": "x", "target": {"kind": "group", "name": "y"}}),
+        )
+        .await;
+    assert!(bad_kind
+        .expect(StatusCode::UNPROCESSABLE_ENTITY)
+        .text
+        .contains("target.kind"));
+    api.post(
+        "/api/grants",
+        &admin,
+        json!({"effect": "maybe", "privilege": "x", "target": {"kind": "role", "name": "admin"}}),
+    )
+    .await
+    .expect(StatusCode::UNPROCESSABLE_ENTITY);
+    api.post("/api/grants", &admin, json!({"effect": "allow", "privilege": "x", "target": {"kind": "user", "name": "ghost@example.org"}}))
+        .await
+        .expect(StatusCode::NOT_FOUND);
+    // Without config/edit.
+    api.user("plain@example.org", "user").await;
+    let plain = api.login("plain@example.org").await;
+    api.post("/api/roles", &plain, json!({"name": "mine"}))
+        .await
+        .expect(StatusCode::FORBIDDEN);
+    api.get("/api/grants", &plain)
+        .await
+        .expect(StatusCode::FORBIDDEN);
+    api.get("/api/roles", &plain)
+        .await
+        .expect(StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn history_through_the_api() {
+    let api = Api::new().await;
+    let admin = api.admin().await;
+    api.post("/api/users", &admin, json!({"email": "h@example.org", "password": "password-123", "confirm": true, "active": true}))
+        .await
+        .expect(StatusCode::CREATED);
+    let h = api
+        .get("/api/history?user=h@example.org", &admin)
+        .await
+        .expect(StatusCode::OK);
+    let events = h.body.as_array().unwrap();
+    assert_eq!(events[0]["action"], "user.create");
+    assert_eq!(events[0]["channel"], "api");
+    assert!(events[0]["actor"]
+        .as_str()
+        .unwrap()
+        .contains("admin@example.org"));
+    // A user sees their own history, not others'.
+    let me = api.login("h@example.org").await;
+    api.get("/api/history?user=h@example.org", &me)
+        .await
+        .expect(StatusCode::OK);
+    api.get("/api/history?user=admin@example.org", &me)
+        .await
+        .expect(StatusCode::FORBIDDEN);
+    api.get("/api/history", &me)
+        .await
+        .expect(StatusCode::FORBIDDEN);
+    api.get("/api/history?since=yesterday", &admin)
+        .await
+        .expect(StatusCode::BAD_REQUEST);
+}

@@ -1,0 +1,169 @@
+//! Conformance cases for transactions: a dropped transaction leaves nothing, a committed one
+//! is seen by the next, for every kind of write.
+
+use std::sync::Arc;
+
+use chrono::{Duration, Utc};
+use gatehouse_core::{
+    Channel, CredentialKind, GrantFilter, HistoryEvent, HistoryFilter, LinkPurpose, NewCredential,
+    Store, StoredRole, UserQuery,
+};
+use gatehouse_policy::{Effect, Grant, GrantTarget};
+use serde_json::json;
+
+use super::{at, begin, email, named_user, new_user, privilege, role_name, username};
+
+fn history_event() -> HistoryEvent {
+    HistoryEvent {
+        id: 0,
+        at: at("2024-05-01T10:00:00Z"),
+        actor: "operator root".to_owned(),
+        channel: Channel::Cli,
+        action: "user.create".to_owned(),
+        user_id: None,
+        target: String::new(),
+        details: json!({"email": "ann@example.org"}),
+    }
+}
+
+/// The token hashes `write_everything` uses.
+const SESSION: &str = "5e55105e55105e55105e55105e55105e55105e55105e55105e55105e55105e55";
+const LINK: &str = "11e711e711e711e711e711e711e711e711e711e711e711e711e711e711e711e7";
+
+/// Writes one of everything: users (one and bulk), an update, a role, grants on a role and
+/// on a user, a history event, a credential, a link.
+async fn write_everything(store: &dyn Store) -> Box<dyn gatehouse_core::Tx> {
+    let mut tx = begin(store).await;
+    let ann = tx
+        .insert_user(&named_user("ann@example.org", "Ann"))
+        .await
+        .unwrap();
+    tx.insert_users(&[new_user("bulk@example.org")])
+        .await
+        .unwrap();
+    let mut changed = ann.clone();
+    changed.full_name = "Ann Smith".to_owned();
+    tx.update_user(&changed).await.unwrap();
+    tx.insert_role(&StoredRole {
+        name: role_name("staff"),
+        description: None,
+        entries: vec!["+p".parse().unwrap()],
+    })
+    .await
+    .unwrap();
+    for target in [
+        GrantTarget::Role(role_name("staff")),
+        GrantTarget::User(ann.id),
+    ] {
+        tx.add_grant(&Grant {
+            effect: Effect::Allow,
+            privilege: privilege("p"),
+            target,
+        })
+        .await
+        .unwrap();
+    }
+    tx.record(&history_event()).await.unwrap();
+    tx.insert_credential(&NewCredential {
+        kind: CredentialKind::Session,
+        token_hash: SESSION.to_owned(),
+        user_id: Some(ann.id),
+        name: None,
+        privileges: Vec::new(),
+        expires: None,
+    })
+    .await
+    .unwrap();
+    tx.insert_link(
+        LinkPurpose::Confirm,
+        ann.id,
+        LINK,
+        Utc::now() + Duration::hours(1),
+    )
+    .await
+    .unwrap();
+    tx
+}
+
+/// Dropping a transaction without commit undoes every kind of write in it.
+pub async fn tx_drop_rolls_back_everything(store: Arc<dyn Store>) {
+    let mut tx = begin(&*store).await;
+    let generation = tx.policy_generation().await.unwrap();
+    drop(tx);
+
+    let tx = write_everything(&*store).await;
+    drop(tx);
+
+    let mut tx = begin(&*store).await;
+    assert_eq!(tx.list_users(&UserQuery::default()).await.unwrap().total, 0);
+    assert_eq!(
+        tx.user_by_email(&email("ann@example.org")).await.unwrap(),
+        None
+    );
+    assert_eq!(tx.user_by_username(&username("ann")).await.unwrap(), None);
+    let search = UserQuery {
+        text: Some("ann".to_owned()),
+        ..UserQuery::default()
+    };
+    assert_eq!(tx.list_users(&search).await.unwrap().total, 0);
+    assert!(tx.roles().await.unwrap().is_empty());
+    assert!(tx.grants(&GrantFilter::default()).await.unwrap().is_empty());
+    assert!(tx
+        .history(&HistoryFilter::default())
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(tx.policy_generation().await.unwrap(), generation);
+    assert!(tx.credentials(None).await.unwrap().is_empty());
+    assert_eq!(
+        tx.consume_link(LinkPurpose::Confirm, LINK, Utc::now())
+            .await
+            .unwrap(),
+        None
+    );
+    // The store is fine afterwards: the same writes now succeed.
+    drop(tx);
+    write_everything(&*store).await.commit().await.unwrap();
+}
+
+/// After `commit` the next transaction sees every write.
+pub async fn tx_commit_is_visible_to_the_next(store: Arc<dyn Store>) {
+    let mut tx = begin(&*store).await;
+    let generation = tx.policy_generation().await.unwrap();
+    drop(tx);
+
+    write_everything(&*store).await.commit().await.unwrap();
+
+    let mut tx = begin(&*store).await;
+    let ann = tx
+        .user_by_email(&email("ann@example.org"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ann.full_name, "Ann Smith");
+    assert_eq!(ann.version, 3, "insert, update, grant");
+    assert!(tx
+        .user_by_email(&email("bulk@example.org"))
+        .await
+        .unwrap()
+        .is_some());
+    let search = UserQuery {
+        text: Some("smith".to_owned()),
+        ..UserQuery::default()
+    };
+    assert_eq!(tx.list_users(&search).await.unwrap().total, 1);
+    assert_eq!(tx.roles().await.unwrap().len(), 1);
+    assert_eq!(tx.grants(&GrantFilter::default()).await.unwrap().len(), 2);
+    let history = tx.history(&HistoryFilter::default()).await.unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].details, history_event().details);
+    assert_eq!(tx.policy_generation().await.unwrap(), generation + 2);
+    let session = tx.credential_by_hash(SESSION, Utc::now()).await.unwrap();
+    assert_eq!(session.and_then(|c| c.user_id), Some(ann.id));
+    assert_eq!(
+        tx.consume_link(LinkPurpose::Confirm, LINK, Utc::now())
+            .await
+            .unwrap(),
+        Some(ann.id)
+    );
+}

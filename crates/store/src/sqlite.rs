@@ -1,0 +1,366 @@
+//! The SQLite store: one database file (WAL journal, foreign keys on, 5 s busy timeout), or
+//! an in-memory database for tests.
+//!
+//! Every transaction from [`Store::begin`] starts with `BEGIN IMMEDIATE`, so it takes
+//! SQLite's write lock at once. A deferred transaction that reads and then writes can fail
+//! with `SQLITE_BUSY` at the moment it upgrades, whatever the busy timeout, when another
+//! connection wrote in between; an immediate one waits its turn (up to the busy timeout) at
+//! `BEGIN` instead. Transactions from [`Store::begin_read`] only read, so they start with a
+//! plain deferred `BEGIN`: in WAL mode they read a snapshot and never wait for a writer.
+//!
+//! The schema is applied by a small runner ([`SqliteStore::migrate`]) that records each
+//! version in `schema_version` and refuses a database newer than [`SCHEMA_VERSION`].
+
+mod credentials;
+mod policy;
+mod users;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use gatehouse_core::{
+    Credential, CredentialKind, Email, GrantFilter, HistoryEvent, HistoryFilter, LinkPurpose,
+    NewCredential, NewUser, Page, Store, StoreError, StoredRole, Tx, User, UserQuery, Username,
+};
+use gatehouse_policy::{Grant, GrantTarget, Privilege, RoleName, UserId};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Sqlite, Transaction};
+
+use crate::codec::{self, backend};
+pub use crate::SCHEMA_VERSION;
+
+/// The migrations, in order: (version, SQL). Each runs once, in one transaction. The last
+/// version is [`SCHEMA_VERSION`] (a unit test checks it).
+pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/sqlite/0001_init.sql")),
+    (2, include_str!("../migrations/sqlite/0002_credentials.sql")),
+];
+
+/// How long a transaction waits for another one's write lock before it gives up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How many connections a file store keeps. Transactions take the write lock one at a time
+/// anyway (see the module docs); spare connections only save reconnecting.
+const MAX_CONNECTIONS: u32 = 4;
+
+/// The SQLite implementation of [`Store`].
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens the database at `path`, creating the file and its parent directory when they are
+    /// missing, and brings its schema up to date. Fails with [`StoreError::SchemaTooNew`] when
+    /// a newer build already upgraded it.
+    pub async fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Backend(format!(
+                    "cannot create the data directory `{}`: {e}",
+                    dir.display()
+                ))
+            })?;
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // NORMAL is durable across application crashes in WAL mode; a power cut can lose
+            // the last commits but never corrupts the file.
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .connect_with(options)
+            .await
+            .map_err(|e| {
+                StoreError::Backend(format!(
+                    "cannot open the database `{}`: {e}",
+                    path.display()
+                ))
+            })?;
+        let store = SqliteStore { pool };
+        store.migrate().await?;
+        tracing::debug!(path = %path.display(), "opened sqlite store");
+        Ok(store)
+    }
+
+    /// A fresh in-memory database with the current schema, for tests. The pool holds exactly
+    /// one connection that never closes (closing it would drop the database), so transactions
+    /// run one after the other: a second `begin` waits until the first `Tx` is gone.
+    pub async fn memory() -> Result<SqliteStore, StoreError> {
+        let options = SqliteConnectOptions::from_str("sqlite::memory:")
+            .map_err(backend)?
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(options)
+            .await
+            .map_err(backend)?;
+        let store = SqliteStore { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Applies the migrations this database lacks, in one transaction. Refuses a database
+    /// whose schema is newer than [`SCHEMA_VERSION`] without touching it.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(backend)?;
+        sqlx::query(
+            "CREATE TABLE IF NOT EXISTS schema_version (
+                 version    INTEGER PRIMARY KEY,
+                 applied_at TEXT    NOT NULL
+             ) STRICT",
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let found = current_version(&mut tx).await?;
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::SchemaTooNew {
+                found,
+                known: SCHEMA_VERSION,
+            });
+        }
+        for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > found) {
+            sqlx::raw_sql(sql)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| StoreError::Backend(format!("migration {version} failed: {e}")))?;
+            sqlx::query("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)")
+                .bind(version)
+                .bind(codec::time_to_text(&codec::now()))
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            tracing::info!(version, "applied database migration");
+        }
+        tx.commit().await.map_err(backend)
+    }
+
+    /// The schema version the database is at (0 for an empty file).
+    pub async fn schema_version(&self) -> Result<i64, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let exists: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'",
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(backend)?;
+        if exists == 0 {
+            return Ok(0);
+        }
+        current_version(&mut tx).await
+    }
+
+    /// The connection pool, for tools and benchmarks that need raw SQL.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Closes every connection (checkpointing the WAL) and waits until they are closed.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+async fn current_version(tx: &mut Transaction<'static, Sqlite>) -> Result<i64, StoreError> {
+    sqlx::query_scalar("SELECT coalesce(max(version), 0) FROM schema_version")
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(backend)
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn begin(&self) -> Result<Box<dyn Tx>, StoreError> {
+        let tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(backend)?;
+        Ok(Box::new(SqliteTx { tx }))
+    }
+
+    async fn begin_read(&self) -> Result<Box<dyn Tx>, StoreError> {
+        // Deferred: takes a read snapshot at the first read and never the write lock.
+        let tx = self.pool.begin_with("BEGIN").await.map_err(backend)?;
+        Ok(Box::new(SqliteTx { tx }))
+    }
+
+    fn kind(&self) -> &'static str {
+        "sqlite"
+    }
+}
+
+/// One SQLite transaction. Dropping it rolls back (sqlx issues the `ROLLBACK` before the
+/// connection is used again).
+struct SqliteTx {
+    tx: Transaction<'static, Sqlite>,
+}
+
+#[async_trait]
+impl Tx for SqliteTx {
+    async fn insert_user(&mut self, user: &NewUser) -> Result<User, StoreError> {
+        users::insert_user(&mut self.tx, user).await
+    }
+
+    async fn insert_users(&mut self, users: &[NewUser]) -> Result<Vec<User>, StoreError> {
+        users::insert_users(&mut self.tx, users).await
+    }
+
+    async fn user_by_id(&mut self, id: UserId) -> Result<Option<User>, StoreError> {
+        users::user_by_id(&mut self.tx, id).await
+    }
+
+    async fn user_by_email(&mut self, email: &Email) -> Result<Option<User>, StoreError> {
+        users::user_by_email(&mut self.tx, email).await
+    }
+
+    async fn user_by_username(&mut self, username: &Username) -> Result<Option<User>, StoreError> {
+        users::user_by_username(&mut self.tx, username).await
+    }
+
+    async fn existing_emails(&mut self, emails: &[Email]) -> Result<Vec<Email>, StoreError> {
+        users::existing_emails(&mut self.tx, emails).await
+    }
+
+    async fn update_user(&mut self, user: &User) -> Result<User, StoreError> {
+        users::update_user(&mut self.tx, user).await
+    }
+
+    async fn delete_user(&mut self, id: UserId) -> Result<bool, StoreError> {
+        users::delete_user(&mut self.tx, id).await
+    }
+
+    async fn list_users(&mut self, query: &UserQuery) -> Result<Page<User>, StoreError> {
+        users::list_users(&mut self.tx, query).await
+    }
+
+    async fn reindex_users(&mut self) -> Result<u64, StoreError> {
+        users::reindex_users(&mut self.tx).await
+    }
+
+    async fn insert_role(&mut self, role: &StoredRole) -> Result<bool, StoreError> {
+        policy::insert_role(&mut self.tx, role).await
+    }
+
+    async fn update_role(&mut self, role: &StoredRole) -> Result<bool, StoreError> {
+        policy::update_role(&mut self.tx, role).await
+    }
+
+    async fn delete_role(&mut self, name: &RoleName) -> Result<bool, StoreError> {
+        policy::delete_role(&mut self.tx, name).await
+    }
+
+    async fn role(&mut self, name: &RoleName) -> Result<Option<StoredRole>, StoreError> {
+        policy::role(&mut self.tx, name).await
+    }
+
+    async fn roles(&mut self) -> Result<Vec<StoredRole>, StoreError> {
+        policy::roles(&mut self.tx).await
+    }
+
+    async fn add_grant(&mut self, grant: &Grant) -> Result<bool, StoreError> {
+        policy::add_grant(&mut self.tx, grant).await
+    }
+
+    async fn remove_grants(
+        &mut self,
+        privilege: &Privilege,
+        target: &GrantTarget,
+    ) -> Result<u64, StoreError> {
+        policy::remove_grants(&mut self.tx, privilege, target).await
+    }
+
+    async fn grants(&mut self, filter: &GrantFilter) -> Result<Vec<Grant>, StoreError> {
+        policy::grants(&mut self.tx, filter).await
+    }
+
+    async fn policy_generation(&mut self) -> Result<i64, StoreError> {
+        policy::policy_generation(&mut self.tx).await
+    }
+
+    async fn record(&mut self, event: &HistoryEvent) -> Result<(), StoreError> {
+        policy::record(&mut self.tx, event).await
+    }
+
+    async fn history(&mut self, filter: &HistoryFilter) -> Result<Vec<HistoryEvent>, StoreError> {
+        policy::history(&mut self.tx, filter).await
+    }
+
+    async fn insert_credential(
+        &mut self,
+        credential: &NewCredential,
+    ) -> Result<Credential, StoreError> {
+        credentials::insert_credential(&mut self.tx, credential).await
+    }
+
+    async fn credential_by_hash(
+        &mut self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Credential>, StoreError> {
+        credentials::credential_by_hash(&mut self.tx, token_hash, now).await
+    }
+
+    async fn delete_credential(&mut self, id: i64) -> Result<bool, StoreError> {
+        credentials::delete_credential(&mut self.tx, id).await
+    }
+
+    async fn delete_service_token(&mut self, name: &str) -> Result<bool, StoreError> {
+        credentials::delete_service_token(&mut self.tx, name).await
+    }
+
+    async fn delete_user_credentials(
+        &mut self,
+        user: UserId,
+        keep: Option<i64>,
+    ) -> Result<u64, StoreError> {
+        credentials::delete_user_credentials(&mut self.tx, user, keep).await
+    }
+
+    async fn credentials(
+        &mut self,
+        kind: Option<CredentialKind>,
+    ) -> Result<Vec<Credential>, StoreError> {
+        credentials::credentials(&mut self.tx, kind).await
+    }
+
+    async fn insert_link(
+        &mut self,
+        purpose: LinkPurpose,
+        user: UserId,
+        token_hash: &str,
+        expires: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        credentials::insert_link(&mut self.tx, purpose, user, token_hash, expires).await
+    }
+
+    async fn consume_link(
+        &mut self,
+        purpose: LinkPurpose,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<UserId>, StoreError> {
+        credentials::consume_link(&mut self.tx, purpose, token_hash, now).await
+    }
+
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        self.tx.commit().await.map_err(backend)
+    }
+}
