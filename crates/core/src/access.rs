@@ -306,7 +306,7 @@ impl Gatehouse {
     }
 
     /// Decides a privilege for a user (or anonymous) on an optional item (`check`). Asking
-    /// about another user needs `check/any`.
+    /// about another user needs `check/any`. Served from the request's snapshot.
     pub async fn check(
         &self,
         ctx: &Context,
@@ -314,37 +314,22 @@ impl Gatehouse {
         privilege: &Privilege,
         item: Option<&Item>,
     ) -> Result<Decision, CoreError> {
-        if let Some(item) = item {
-            item.validate()
-                .map_err(|e| CoreError::invalid("item", e.to_string()))?;
-        }
-        let mut tx = self.begin_read().await?;
-        let user = match subject {
-            Some(u) => Some(self.find_user(tx.as_mut(), u).await?),
-            None => None,
-        };
-        // Anyone may ask what an anonymous visitor may do; a user may ask about themselves;
-        // asking about another user needs `check/any`.
-        let asks_for_self = match (&ctx.actor, &user) {
-            (_, None) => true,
-            (Actor::User(me), Some(u)) => *me == u.id,
-            _ => false,
-        };
-        if !asks_for_self {
-            self.authorize(tx.as_mut(), ctx, "check/any", None).await?;
-        }
-        self.decide_for(tx.as_mut(), user.as_ref(), privilege.as_str(), item)
-            .await
+        let mut out = self
+            .check_many(ctx, &[(subject.cloned(), privilege.clone(), item.cloned())])
+            .await?;
+        out.pop()
+            .unwrap_or_else(|| Err(CoreError::Internal("no answer for the check".into())))
     }
 
-    /// Many checks in one read transaction (`/api/check/batch`); each answer or error in
-    /// the order asked. `check/any` is asked for once, when some check is about another user.
+    /// Many checks against one snapshot (`/api/check/batch`); each answer or error in the
+    /// order asked. `check/any` is asked for once, when some check is about another user.
     pub async fn check_many(
         &self,
         ctx: &Context,
         checks: &[(Option<UserRef>, Privilege, Option<Item>)],
     ) -> Result<Vec<Result<Decision, CoreError>>, CoreError> {
-        let mut tx = self.begin_read().await?;
+        let snap = self.snapshot_for(ctx).await?;
+        let policy = self.policy_in(&snap).await?;
         let mut may_ask_others: Option<bool> = None;
         let mut out = Vec::with_capacity(checks.len());
         for (subject, privilege, item) in checks {
@@ -355,7 +340,7 @@ impl Gatehouse {
                 }
             }
             let user = match subject {
-                Some(u) => match self.find_user(tx.as_mut(), u).await {
+                Some(u) => match self.user_in(&snap, u).await {
                     Ok(u) => Some(u),
                     Err(e) => {
                         out.push(Err(e));
@@ -364,19 +349,18 @@ impl Gatehouse {
                 },
                 None => None,
             };
+            // Anyone may ask what an anonymous visitor may do; a user may ask about
+            // themselves; asking about another user needs `check/any`.
             let asks_for_self = match (&ctx.actor, &user) {
                 (_, None) => true,
-                (Actor::User(me), Some(u)) => *me == u.id,
+                (Actor::User(me), Some(u)) => *me == u.user.id,
                 _ => false,
             };
             if !asks_for_self {
                 let allowed = match may_ask_others {
                     Some(a) => a,
                     None => {
-                        let a = self
-                            .authorize(tx.as_mut(), ctx, "check/any", None)
-                            .await
-                            .is_ok();
+                        let a = self.allowed_in(&snap, &policy, ctx, "check/any").await?;
                         may_ask_others = Some(a);
                         a
                     }
@@ -388,15 +372,12 @@ impl Gatehouse {
                     continue;
                 }
             }
-            out.push(
-                self.decide_for(
-                    tx.as_mut(),
-                    user.as_ref(),
-                    privilege.as_str(),
-                    item.as_ref(),
-                )
-                .await,
-            );
+            out.push(Ok(self.decide_cached(
+                &policy,
+                user.as_deref(),
+                privilege.as_str(),
+                item.as_ref(),
+            )));
         }
         Ok(out)
     }

@@ -77,6 +77,15 @@ pub struct LoginGrant {
     pub expires: DateTime<Utc>,
 }
 
+/// A resolved token and the snapshot it was resolved in (reuse it for the request).
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// Who.
+    pub principal: Principal,
+    /// The snapshot of this request.
+    pub snapshot: std::sync::Arc<crate::snapshot::Snapshot>,
+}
+
 /// Who a token authenticates.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
@@ -136,16 +145,36 @@ impl Gatehouse {
     }
 
     /// Who `token` authenticates, if anyone: an active user's session or bearer token, or a
-    /// service token.
-    pub async fn resolve_token(&self, token: &str) -> Result<Option<Principal>, CoreError> {
+    /// service token. Answers from the snapshot when nothing changed since the token was
+    /// last seen.
+    pub async fn resolve_token(&self, token: &str) -> Result<Option<Resolved>, CoreError> {
         if token.is_empty() || token.len() > 200 {
             return Ok(None);
         }
+        let snapshot = self.snapshot().await?;
+        let hash = token_hash(token);
+        let now = Utc::now();
+        let principal = match snapshot.token(&hash, now) {
+            Some(found) => found,
+            None => {
+                let found = self.resolve_uncached(&hash, now).await?;
+                snapshot.keep_token(hash, found.clone());
+                found.map(|(p, _)| p)
+            }
+        };
+        Ok(principal.map(|principal| Resolved {
+            principal,
+            snapshot,
+        }))
+    }
+
+    async fn resolve_uncached(
+        &self,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(Principal, Option<DateTime<Utc>>)>, CoreError> {
         let mut tx = self.begin_read().await?;
-        let Some(cred) = tx
-            .credential_by_hash(&token_hash(token), Utc::now())
-            .await?
-        else {
+        let Some(cred) = tx.credential_by_hash(hash, now).await? else {
             return Ok(None);
         };
         let actor = match (cred.kind, cred.user_id) {
@@ -159,10 +188,13 @@ impl Gatehouse {
             },
             (_, None) => return Ok(None),
         };
-        Ok(Some(Principal {
-            actor,
-            credential: cred.id,
-        }))
+        Ok(Some((
+            Principal {
+                actor,
+                credential: cred.id,
+            },
+            cred.expires,
+        )))
     }
 
     /// Logs out one credential.
@@ -329,6 +361,7 @@ impl Gatehouse {
             actor: Actor::User(user.id),
             channel,
             credential: None,
+            snapshot: None,
         };
         self.record(
             tx.as_mut(),
@@ -406,6 +439,7 @@ impl Gatehouse {
             actor: Actor::User(user.id),
             channel,
             credential: None,
+            snapshot: None,
         };
         self.record(
             tx.as_mut(),

@@ -11,13 +11,14 @@ pub mod error;
 pub mod load;
 pub mod login;
 pub mod service;
+pub mod snapshot;
 pub mod store;
 pub mod user;
 pub mod users;
 
 pub use access::{GrantTo, GrantView, PrivilegesView, RoleOutcome};
 pub use account::{Email, Password, PasswordHash, PasswordPolicy, Username};
-pub use auth::{Lifetimes, LoginGrant, Mailer, Principal, ServiceToken};
+pub use auth::{Lifetimes, LoginGrant, Mailer, Principal, Resolved, ServiceToken};
 pub use error::CoreError;
 pub use load::{FilePassword, FixtureOutcome, FixturePlan, FixtureReport, FixtureUser};
 pub use login::LoginRefusal;

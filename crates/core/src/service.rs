@@ -48,7 +48,7 @@ pub enum Actor {
 }
 
 /// The actor and the channel of one request.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Context {
     /// Who.
     pub actor: Actor,
@@ -56,6 +56,8 @@ pub struct Context {
     pub channel: Channel,
     /// The credential (session or token) the request came with, if any.
     pub credential: Option<i64>,
+    /// The read snapshot taken when the request's token was resolved, if any.
+    pub snapshot: Option<Arc<crate::snapshot::Snapshot>>,
 }
 
 impl Context {
@@ -65,6 +67,7 @@ impl Context {
             actor: Actor::Operator(name.to_owned()),
             channel,
             credential: None,
+            snapshot: None,
         }
     }
 }
@@ -148,7 +151,8 @@ pub struct Gatehouse {
     pub(crate) config: Arc<PolicyConfig>,
     pub(crate) settings: Settings,
     compiled: RwLock<Option<Arc<CompiledPolicy>>>,
-    cache: EffectiveCache,
+    pub(crate) cache: EffectiveCache,
+    pub(crate) snapshot: RwLock<Arc<crate::snapshot::Snapshot>>,
 }
 
 impl Gatehouse {
@@ -160,6 +164,7 @@ impl Gatehouse {
             settings,
             compiled: RwLock::new(None),
             cache: EffectiveCache::new(),
+            snapshot: RwLock::new(Arc::new(crate::snapshot::Snapshot::new(-1))),
         }
     }
 
@@ -384,6 +389,9 @@ impl Gatehouse {
     /// Forgets every cached effective set (after losing contact with the database).
     pub fn drop_caches(&self) {
         self.cache.clear();
+        if let Ok(mut s) = self.snapshot.write() {
+            *s = Arc::new(crate::snapshot::Snapshot::new(-1));
+        }
         if let Ok(mut guard) = self.compiled.write() {
             *guard = None;
         }

@@ -192,6 +192,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn begin_read(&self) -> Result<Box<dyn Tx>, StoreError> {
         self.begin().await
     }
+    /// The data version: a number that every committed transaction from [`Store::begin`]
+    /// increases, read without a transaction. Caches compare it to know whether anything
+    /// changed, on this process or any other, since they were filled.
+    async fn data_version(&self) -> Result<i64, StoreError>;
     /// `sqlite` or `postgres`, for messages.
     fn kind(&self) -> &'static str;
 }

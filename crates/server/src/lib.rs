@@ -140,15 +140,17 @@ impl FromRequestParts<AppState> for Caller {
                     actor: Actor::Anonymous,
                     channel,
                     credential: None,
+                    snapshot: None,
                 },
             });
         };
         match state.0.gh.resolve_token(&token).await? {
-            Some(p) => Ok(Caller {
+            Some(r) => Ok(Caller {
                 ctx: Context {
-                    actor: p.actor,
+                    actor: r.principal.actor,
                     channel,
-                    credential: Some(p.credential),
+                    credential: Some(r.principal.credential),
+                    snapshot: Some(r.snapshot),
                 },
             }),
             None => Err(ApiError::new(

@@ -126,6 +126,8 @@ macro_rules! conformance_tests {
             begin_read_sees_committed_data,
             tx_drop_rolls_back_everything,
             tx_commit_is_visible_to_the_next,
+            data_version_follows_committed_writes,
+            dropped_transactions_leave_connections_usable,
         );
     };
     (optional $make:expr) => {

@@ -5,8 +5,12 @@
 //! the contract because every rule that two transactions could race on is kept by the
 //! database itself: uniqueness by unique constraints (a second transaction inserting the
 //! same email waits for the first and then fails with a clean conflict), counters by
-//! `UPDATE ... SET n = n + 1`, which re-reads the row it locked. [`Store::begin_read`]
-//! starts a `READ ONLY` transaction, so a write through it fails instead of slipping by.
+//! `UPDATE ... SET n = n + 1`, which re-reads the row it locked.
+//!
+//! [`Store::begin_read`] starts a `REPEATABLE READ, READ ONLY` transaction: all its reads
+//! see one snapshot, as a deferred SQLite transaction does (so a count and the page it
+//! counts agree), a read-only transaction can never fail to serialize, and a write through
+//! it fails instead of slipping by.
 //!
 //! A failed statement aborts the whole PostgreSQL transaction; the trait tells callers to
 //! drop a `Tx` after an error. The few places that must go on after an expected failure
@@ -44,6 +48,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (
         2,
         include_str!("../migrations/postgres/0002_credentials.sql"),
+    ),
+    (
+        3,
+        include_str!("../migrations/postgres/0003_data_version.sql"),
     ),
 ];
 
@@ -123,7 +131,7 @@ impl PostgresStore {
             .map_err(unreachable)?;
         let store = PostgresStore { pool, target };
         store.migrate().await?;
-        tracing::debug!(target = %store.target, "connected postgres store");
+        tracing::debug!(database = %store.target, "connected postgres store");
         Ok(store)
     }
 
@@ -218,16 +226,26 @@ pub(crate) fn unique_violation(e: &sqlx::Error) -> Option<&str> {
 impl Store for PostgresStore {
     async fn begin(&self) -> Result<Box<dyn Tx>, StoreError> {
         let tx = self.pool.begin().await.map_err(backend)?;
-        Ok(Box::new(PgTx { tx }))
+        Ok(Box::new(PgTx { tx, writable: true }))
+    }
+
+    async fn data_version(&self) -> Result<i64, StoreError> {
+        sqlx::query_scalar("SELECT value FROM meta WHERE key = 'data_version'")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)
     }
 
     async fn begin_read(&self) -> Result<Box<dyn Tx>, StoreError> {
         let tx = self
             .pool
-            .begin_with("BEGIN READ ONLY")
+            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             .await
             .map_err(backend)?;
-        Ok(Box::new(PgTx { tx }))
+        Ok(Box::new(PgTx {
+            tx,
+            writable: false,
+        }))
     }
 
     fn kind(&self) -> &'static str {
@@ -239,6 +257,8 @@ impl Store for PostgresStore {
 /// the connection is used again).
 struct PgTx {
     tx: Transaction<'static, Postgres>,
+    /// Started by `begin`: its commit increments the data version.
+    writable: bool,
 }
 
 #[async_trait]
@@ -388,7 +408,13 @@ impl Tx for PgTx {
         credentials::consume_link(&mut self.tx, purpose, token_hash, now).await
     }
 
-    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+    async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
+        if self.writable {
+            sqlx::query("UPDATE meta SET value = value + 1 WHERE key = 'data_version'")
+                .execute(&mut *self.tx)
+                .await
+                .map_err(backend)?;
+        }
         self.tx.commit().await.map_err(backend)
     }
 }

@@ -26,10 +26,12 @@ use gatehouse_core::{
     NewCredential, NewUser, Page, Store, StoreError, StoredRole, Tx, User, UserQuery, Username,
 };
 use gatehouse_policy::{Grant, GrantTarget, Privilege, RoleName, UserId};
+use sqlx::pool::PoolConnection;
+use sqlx::sqlite::SqliteConnection;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Sqlite, Transaction};
+use sqlx::Sqlite;
 
 use crate::codec::{self, backend};
 pub use crate::SCHEMA_VERSION;
@@ -39,6 +41,10 @@ pub use crate::SCHEMA_VERSION;
 pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../migrations/sqlite/0002_credentials.sql")),
+    (
+        3,
+        include_str!("../migrations/sqlite/0003_data_version.sql"),
+    ),
 ];
 
 /// How long a transaction waits for another one's write lock before it gives up.
@@ -178,7 +184,7 @@ impl SqliteStore {
     }
 }
 
-async fn current_version(tx: &mut Transaction<'static, Sqlite>) -> Result<i64, StoreError> {
+async fn current_version(tx: &mut sqlx::Transaction<'static, Sqlite>) -> Result<i64, StoreError> {
     sqlx::query_scalar("SELECT coalesce(max(version), 0) FROM schema_version")
         .fetch_one(&mut **tx)
         .await
@@ -188,18 +194,21 @@ async fn current_version(tx: &mut Transaction<'static, Sqlite>) -> Result<i64, S
 #[async_trait]
 impl Store for SqliteStore {
     async fn begin(&self) -> Result<Box<dyn Tx>, StoreError> {
-        let tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(backend)?;
-        Ok(Box::new(SqliteTx { tx }))
+        Ok(Box::new(
+            SqliteTx::start(&self.pool, "BEGIN IMMEDIATE", true).await?,
+        ))
     }
 
     async fn begin_read(&self) -> Result<Box<dyn Tx>, StoreError> {
         // Deferred: takes a read snapshot at the first read and never the write lock.
-        let tx = self.pool.begin_with("BEGIN").await.map_err(backend)?;
-        Ok(Box::new(SqliteTx { tx }))
+        Ok(Box::new(SqliteTx::start(&self.pool, "BEGIN", false).await?))
+    }
+
+    async fn data_version(&self) -> Result<i64, StoreError> {
+        sqlx::query_scalar("SELECT value FROM meta WHERE key = 'data_version'")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)
     }
 
     fn kind(&self) -> &'static str {
@@ -209,8 +218,70 @@ impl Store for SqliteStore {
 
 /// One SQLite transaction. Dropping it rolls back (sqlx issues the `ROLLBACK` before the
 /// connection is used again).
+/// One SQLite transaction on one pooled connection, begun and ended by hand.
+///
+/// sqlx's own `Transaction` queues its `ROLLBACK` on drop and lets the connection go back to
+/// the pool at once; with `begin_with` a busy server then hands that connection out again
+/// before SQLite's worker has run the rollback ("begin_with at non-zero transaction depth").
+/// Here a transaction dropped without `commit` rolls back in a task that owns the
+/// connection, so the connection returns to the pool only after the rollback.
 struct SqliteTx {
-    tx: Transaction<'static, Sqlite>,
+    tx: TxConn,
+    /// Started by `begin`: its commit increments the data version.
+    writable: bool,
+}
+
+struct TxConn(Option<PoolConnection<Sqlite>>);
+
+impl std::ops::Deref for TxConn {
+    type Target = SqliteConnection;
+    fn deref(&self) -> &SqliteConnection {
+        // INVARIANT: the connection is taken only by `commit` (which consumes the Tx) and by
+        // `Drop`; nothing derefs after either.
+        #[allow(clippy::expect_used)]
+        self.0.as_ref().expect("transaction connection present")
+    }
+}
+
+impl std::ops::DerefMut for TxConn {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        // INVARIANT: as for `deref`.
+        #[allow(clippy::expect_used)]
+        self.0.as_mut().expect("transaction connection present")
+    }
+}
+
+impl Drop for TxConn {
+    fn drop(&mut self) {
+        let Some(mut conn) = self.0.take() else {
+            return;
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => {
+                handle.spawn(async move {
+                    if sqlx::query("ROLLBACK").execute(&mut *conn).await.is_err() {
+                        // The connection's state is unknown: do not reuse it.
+                        conn.close_on_drop();
+                    }
+                });
+            }
+            Err(_) => conn.close_on_drop(),
+        }
+    }
+}
+
+impl SqliteTx {
+    async fn start(pool: &SqlitePool, begin: &str, writable: bool) -> Result<SqliteTx, StoreError> {
+        let mut conn = pool.acquire().await.map_err(backend)?;
+        sqlx::query(begin)
+            .execute(&mut *conn)
+            .await
+            .map_err(backend)?;
+        Ok(SqliteTx {
+            tx: TxConn(Some(conn)),
+            writable,
+        })
+    }
 }
 
 #[async_trait]
@@ -360,7 +431,19 @@ impl Tx for SqliteTx {
         credentials::consume_link(&mut self.tx, purpose, token_hash, now).await
     }
 
-    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
-        self.tx.commit().await.map_err(backend)
+    async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
+        if self.writable {
+            sqlx::query("UPDATE meta SET value = value + 1 WHERE key = 'data_version'")
+                .execute(&mut *self.tx)
+                .await
+                .map_err(backend)?;
+        }
+        sqlx::query("COMMIT")
+            .execute(&mut *self.tx)
+            .await
+            .map_err(backend)?;
+        // Committed: the connection goes back to the pool as it is.
+        drop(self.tx.0.take());
+        Ok(())
     }
 }

@@ -148,6 +148,10 @@ impl Store for FreshStore {
         self.store.begin_read().await
     }
 
+    async fn data_version(&self) -> Result<i64, StoreError> {
+        self.store.data_version().await
+    }
+
     fn kind(&self) -> &'static str {
         self.store.kind()
     }
@@ -291,8 +295,8 @@ async fn concurrent_changes_count_every_change() {
     assert_eq!(tx.user_by_id(ann.id).await.unwrap().unwrap().version, 3);
 }
 
-/// A read-only transaction neither waits for a writer nor sees its uncommitted rows, and
-/// refuses to write.
+/// A read-only transaction neither waits for a writer nor sees its rows, not even after
+/// the writer commits (one snapshot, as on SQLite), and refuses to write.
 #[tokio::test]
 async fn begin_read_does_not_wait_and_does_not_write() {
     let Some(store) = fresh_store().await else {
@@ -316,14 +320,19 @@ async fn begin_read_does_not_wait_and_does_not_write() {
     .expect("a read waited for a writer")
     .unwrap();
     assert_eq!(seen.total, 0, "uncommitted rows are not visible");
+    writer.commit().await.unwrap();
+    let seen = reader.list_users(&UserQuery::default()).await.unwrap();
+    assert_eq!(
+        seen.total, 0,
+        "the snapshot holds for the whole transaction"
+    );
+
     let refused = reader.insert_user(&user("r@example.org", None)).await;
     assert!(
         matches!(&refused, Err(StoreError::Backend(m)) if m.contains("read-only")),
         "{refused:?}"
     );
     drop(reader);
-    writer.commit().await.unwrap();
-
     let mut reader = store.begin_read().await.unwrap();
     assert_eq!(
         reader

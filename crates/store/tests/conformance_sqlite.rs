@@ -41,6 +41,10 @@ impl Store for FileStore {
         self.store.begin_read().await
     }
 
+    async fn data_version(&self) -> Result<i64, StoreError> {
+        self.store.data_version().await
+    }
+
     fn kind(&self) -> &'static str {
         self.store.kind()
     }

@@ -167,3 +167,60 @@ pub async fn tx_commit_is_visible_to_the_next(store: Arc<dyn Store>) {
         Some(ann.id)
     );
 }
+
+/// The data version goes up with every committed writing transaction, and only then: not on
+/// a rollback, not on a read.
+pub async fn data_version_follows_committed_writes(store: Arc<dyn Store>) {
+    let v0 = store.data_version().await.unwrap();
+    let mut tx = begin(&*store).await;
+    tx.insert_user(&new_user("ann@example.org")).await.unwrap();
+    drop(tx);
+    assert_eq!(
+        store.data_version().await.unwrap(),
+        v0,
+        "a rollback changes nothing"
+    );
+    let mut tx = store.begin_read().await.unwrap();
+    tx.list_users(&UserQuery::default()).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        store.data_version().await.unwrap(),
+        v0,
+        "a read changes nothing"
+    );
+    let mut tx = begin(&*store).await;
+    tx.insert_user(&new_user("ann@example.org")).await.unwrap();
+    tx.commit().await.unwrap();
+    let v1 = store.data_version().await.unwrap();
+    assert!(v1 > v0, "a committed write moves it: {v0} -> {v1}");
+}
+
+/// Many transactions dropped without commit, concurrently, leave every pooled connection
+/// usable (regression: a connection handed out again before its rollback ran).
+pub async fn dropped_transactions_leave_connections_usable(store: Arc<dyn Store>) {
+    let mut tasks = Vec::new();
+    for i in 0..64 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..5 {
+                let mut tx = if i % 8 == 0 {
+                    begin(&*store).await
+                } else {
+                    store.begin_read().await.unwrap()
+                };
+                tx.list_users(&UserQuery::default()).await.unwrap();
+                drop(tx);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let mut tx = begin(&*store).await;
+    tx.insert_user(&new_user("after@example.org"))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.begin_read().await.unwrap();
+    assert_eq!(tx.list_users(&UserQuery::default()).await.unwrap().total, 1);
+}

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use gatehouse_core::{Email, NewUser, Page, PasswordHash, StoreError, User, UserQuery, Username};
 use gatehouse_policy::UserId;
 use sqlx::sqlite::SqliteConnection;
-use sqlx::{Connection, QueryBuilder, Sqlite};
+use sqlx::{QueryBuilder, Sqlite};
 
 use crate::codec::{self, as_new, backend, stored};
 
@@ -214,28 +214,33 @@ pub(super) async fn insert_users(
     conn: &mut SqliteConnection,
     users: &[NewUser],
 ) -> Result<Vec<User>, StoreError> {
-    let mut savepoint = conn.begin().await.map_err(backend)?;
-    match insert_batches(&mut savepoint, users).await {
+    // Savepoints by name: the enclosing transaction is begun by hand (see `SqliteTx`), so
+    // sqlx's nested `begin` would not know it is nested.
+    exec(conn, "SAVEPOINT bulk_users").await?;
+    match insert_batches(conn, users).await {
         Ok(out) => {
-            savepoint.commit().await.map_err(backend)?;
+            exec(conn, "RELEASE bulk_users").await?;
             Ok(out)
         }
         Err(BulkError::Store(e)) => {
-            savepoint.rollback().await.map_err(backend)?;
+            exec(conn, "ROLLBACK TO bulk_users").await?;
+            exec(conn, "RELEASE bulk_users").await?;
             Err(e)
         }
         Err(BulkError::Taken) => {
-            savepoint.rollback().await.map_err(backend)?;
+            exec(conn, "ROLLBACK TO bulk_users").await?;
+            exec(conn, "RELEASE bulk_users").await?;
             // Slow path, only on failure: insert row by row to learn which value is taken.
-            let mut replay = conn.begin().await.map_err(backend)?;
+            exec(conn, "SAVEPOINT bulk_replay").await?;
             let mut failure = None;
             for u in users {
-                if let Err(e) = insert_user(&mut replay, u).await {
+                if let Err(e) = insert_user(conn, u).await {
                     failure = Some(e);
                     break;
                 }
             }
-            replay.rollback().await.map_err(backend)?;
+            exec(conn, "ROLLBACK TO bulk_replay").await?;
+            exec(conn, "RELEASE bulk_replay").await?;
             Err(failure.unwrap_or_else(|| {
                 StoreError::Backend(
                     "a bulk insert broke a uniqueness rule that no single insert broke".to_owned(),
@@ -243,6 +248,14 @@ pub(super) async fn insert_users(
             }))
         }
     }
+}
+
+async fn exec(conn: &mut SqliteConnection, sql: &'static str) -> Result<(), StoreError> {
+    sqlx::query(sql)
+        .execute(conn)
+        .await
+        .map(|_| ())
+        .map_err(backend)
 }
 
 async fn insert_batches(

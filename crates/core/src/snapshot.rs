@@ -1,0 +1,219 @@
+//! Read caches for the hot path (token resolution and checks), valid for one data version.
+//!
+//! Every committed write on any process increments the store's data version
+//! ([`crate::Store::data_version`]). A [`Snapshot`] holds what was read while the version
+//! stood still: resolved tokens, users with their grants, the compiled policy. Each request
+//! reads the version once (one small query); when it moved, the snapshot is replaced and
+//! refilled on demand. So caches never serve data older than the request's start, on any
+//! node, and a node that cannot read the version serves nothing from cache.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use chrono::{DateTime, Utc};
+use gatehouse_policy::{CompiledPolicy, Decision, Item, UserFacts, UserId, Who};
+
+use crate::auth::Principal;
+use crate::error::CoreError;
+use crate::service::{Actor, Context, Gatehouse, UserRef};
+use crate::user::User;
+
+/// Entries a snapshot keeps at most per map; past that, lookups still work but are not kept.
+const MAX_ENTRIES: usize = 200_000;
+
+/// A user as the hot path needs them.
+#[derive(Debug, Clone)]
+pub struct CachedUser {
+    /// The stored user.
+    pub user: User,
+    /// The engine's facts, with the user's grants.
+    pub facts: UserFacts,
+}
+
+/// What was read while the data version stood still.
+#[derive(Debug)]
+pub struct Snapshot {
+    version: i64,
+    policy: RwLock<Option<Arc<CompiledPolicy>>>,
+    users: RwLock<HashMap<UserId, Arc<CachedUser>>>,
+    emails: RwLock<HashMap<String, UserId>>,
+    tokens: RwLock<HashMap<String, Option<(Principal, Option<DateTime<Utc>>)>>>,
+}
+
+impl Snapshot {
+    pub(crate) fn new(version: i64) -> Self {
+        Snapshot {
+            version,
+            policy: RwLock::new(None),
+            users: RwLock::new(HashMap::new()),
+            emails: RwLock::new(HashMap::new()),
+            tokens: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// The data version this snapshot belongs to.
+    pub fn version(&self) -> i64 {
+        self.version
+    }
+
+    pub(crate) fn token(&self, hash: &str, now: DateTime<Utc>) -> Option<Option<Principal>> {
+        let tokens = self.tokens.read().ok()?;
+        let entry = tokens.get(hash)?;
+        Some(match entry {
+            Some((p, expires)) if expires.is_none_or(|e| e > now) => Some(p.clone()),
+            Some(_) => None,
+            None => None,
+        })
+    }
+
+    pub(crate) fn keep_token(
+        &self,
+        hash: String,
+        value: Option<(Principal, Option<DateTime<Utc>>)>,
+    ) {
+        if let Ok(mut t) = self.tokens.write() {
+            if t.len() < MAX_ENTRIES {
+                t.insert(hash, value);
+            }
+        }
+    }
+
+    fn user(&self, who: &UserRef) -> Option<Arc<CachedUser>> {
+        let id = match who {
+            UserRef::Id(id) => *id,
+            UserRef::Email(e) => *self.emails.read().ok()?.get(&e.trim().to_lowercase())?,
+        };
+        self.users.read().ok()?.get(&id).cloned()
+    }
+
+    fn keep_user(&self, u: Arc<CachedUser>) {
+        if let (Ok(mut users), Ok(mut emails)) = (self.users.write(), self.emails.write()) {
+            if users.len() < MAX_ENTRIES {
+                emails.insert(u.user.email.to_string(), u.user.id);
+                users.insert(u.user.id, u);
+            }
+        }
+    }
+}
+
+impl Gatehouse {
+    /// The snapshot for the store's current data version. If the version cannot be read,
+    /// every cache is dropped and the error returned: nothing stale is served.
+    pub async fn snapshot(&self) -> Result<Arc<Snapshot>, CoreError> {
+        let version = match self.store.data_version().await {
+            Ok(v) => v,
+            Err(e) => {
+                self.drop_caches();
+                return Err(e.into());
+            }
+        };
+        if let Ok(current) = self.snapshot.read() {
+            if current.version == version {
+                return Ok(current.clone());
+            }
+        }
+        let fresh = Arc::new(Snapshot::new(version));
+        if let Ok(mut current) = self.snapshot.write() {
+            // Another request may have moved on already; keep the newer one.
+            if current.version < version {
+                *current = fresh.clone();
+            }
+        }
+        Ok(fresh)
+    }
+
+    /// The request's snapshot (taken when its token was resolved), or a new one.
+    pub(crate) async fn snapshot_for(&self, ctx: &Context) -> Result<Arc<Snapshot>, CoreError> {
+        match &ctx.snapshot {
+            Some(s) => Ok(s.clone()),
+            None => self.snapshot().await,
+        }
+    }
+
+    /// The compiled policy of a snapshot.
+    pub(crate) async fn policy_in(
+        &self,
+        snap: &Snapshot,
+    ) -> Result<Arc<CompiledPolicy>, CoreError> {
+        if let Ok(p) = snap.policy.read() {
+            if let Some(p) = p.as_ref() {
+                return Ok(p.clone());
+            }
+        }
+        let mut tx = self.begin_read().await?;
+        let policy = self.policy(tx.as_mut()).await?;
+        if let Ok(mut p) = snap.policy.write() {
+            *p = Some(policy.clone());
+        }
+        Ok(policy)
+    }
+
+    /// A user with their facts, from the snapshot or the store.
+    pub(crate) async fn user_in(
+        &self,
+        snap: &Snapshot,
+        who: &UserRef,
+    ) -> Result<Arc<CachedUser>, CoreError> {
+        if let Some(u) = snap.user(who) {
+            return Ok(u);
+        }
+        let mut tx = self.begin_read().await?;
+        let user = self.find_user(tx.as_mut(), who).await?;
+        let facts = self.facts(tx.as_mut(), &user).await?;
+        drop(tx);
+        let cached = Arc::new(CachedUser { user, facts });
+        snap.keep_user(cached.clone());
+        Ok(cached)
+    }
+
+    /// The decision for a cached user (or anonymous) under `policy`.
+    pub(crate) fn decide_cached(
+        &self,
+        policy: &CompiledPolicy,
+        user: Option<&CachedUser>,
+        privilege: &str,
+        item: Option<&Item>,
+    ) -> Decision {
+        match user {
+            None => policy.decide(Who::Anonymous, privilege, item),
+            Some(u) => {
+                let version = u64::try_from(u.user.version).unwrap_or(0);
+                let eff = self.cache.get(policy, &u.facts, version);
+                policy.decide(Who::User(&u.facts, &eff), privilege, item)
+            }
+        }
+    }
+
+    /// The choke point's answer from the snapshot (no transaction needed when cached).
+    pub(crate) async fn allowed_in(
+        &self,
+        snap: &Snapshot,
+        policy: &CompiledPolicy,
+        ctx: &Context,
+        privilege: &str,
+    ) -> Result<bool, CoreError> {
+        Ok(match &ctx.actor {
+            Actor::Operator(_) => true,
+            Actor::Anonymous => policy.decide(Who::Anonymous, privilege, None).allowed,
+            Actor::User(id) => match self.user_in(snap, &UserRef::Id(*id)).await {
+                Ok(u) => {
+                    self.decide_cached(policy, Some(&u), privilege, None)
+                        .allowed
+                }
+                Err(CoreError::NotFound { .. }) => false,
+                Err(e) => return Err(e),
+            },
+            Actor::Service { privileges, .. } => {
+                let facts = UserFacts {
+                    active: true,
+                    allow: privileges.clone(),
+                    ..UserFacts::default()
+                };
+                let eff = policy.effective(None, &[], &facts.allow, &[]);
+                policy
+                    .decide(Who::User(&facts, &eff), privilege, None)
+                    .allowed
+            }
+        })
+    }
+}
