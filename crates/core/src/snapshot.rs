@@ -30,6 +30,9 @@ pub struct CachedUser {
     pub facts: UserFacts,
 }
 
+/// A resolved token (or `None` for one that resolves to nobody) and its expiry.
+type TokenEntry = Option<(Principal, Option<DateTime<Utc>>)>;
+
 /// What was read while the data version stood still.
 #[derive(Debug)]
 pub struct Snapshot {
@@ -37,7 +40,7 @@ pub struct Snapshot {
     policy: RwLock<Option<Arc<CompiledPolicy>>>,
     users: RwLock<HashMap<UserId, Arc<CachedUser>>>,
     emails: RwLock<HashMap<String, UserId>>,
-    tokens: RwLock<HashMap<String, Option<(Principal, Option<DateTime<Utc>>)>>>,
+    tokens: RwLock<HashMap<String, TokenEntry>>,
 }
 
 impl Snapshot {
