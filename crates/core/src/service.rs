@@ -153,6 +153,7 @@ pub struct Gatehouse {
     compiled: RwLock<Option<Arc<CompiledPolicy>>>,
     pub(crate) cache: EffectiveCache,
     pub(crate) snapshot: RwLock<Arc<crate::snapshot::Snapshot>>,
+    pub(crate) version_gate: Arc<crate::snapshot::VersionGate>,
 }
 
 impl Gatehouse {
@@ -165,6 +166,7 @@ impl Gatehouse {
             compiled: RwLock::new(None),
             cache: EffectiveCache::new(),
             snapshot: RwLock::new(Arc::new(crate::snapshot::Snapshot::new(-1))),
+            version_gate: Arc::new(crate::snapshot::VersionGate::default()),
         }
     }
 

@@ -99,11 +99,76 @@ impl Snapshot {
     }
 }
 
+/// Shares data version reads between concurrent requests without weakening freshness: a
+/// request waits for a read that STARTS after it arrived, so it sees every commit made
+/// before it began. Under load one read answers every request that arrived while the
+/// previous read ran. The reads run in a spawned task, so a cancelled request cannot leave
+/// the others waiting.
+#[derive(Debug, Default)]
+pub(crate) struct VersionGate {
+    inner: std::sync::Mutex<GateInner>,
+}
+
+#[derive(Debug, Default)]
+struct GateInner {
+    reading: bool,
+    waiting: Vec<tokio::sync::oneshot::Sender<Result<i64, crate::StoreError>>>,
+}
+
+impl VersionGate {
+    async fn read(
+        &self,
+        store: &Arc<dyn crate::Store>,
+        gate: &Arc<VersionGate>,
+    ) -> Result<i64, CoreError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let start = {
+            let mut g = self
+                .inner
+                .lock()
+                .map_err(|_| CoreError::Internal("version gate poisoned".into()))?;
+            g.waiting.push(tx);
+            !std::mem::replace(&mut g.reading, true)
+        };
+        if start {
+            let store = store.clone();
+            let gate = gate.clone();
+            tokio::spawn(async move {
+                loop {
+                    let batch = match gate.inner.lock() {
+                        Ok(mut g) if g.waiting.is_empty() => {
+                            g.reading = false;
+                            break;
+                        }
+                        Ok(mut g) => std::mem::take(&mut g.waiting),
+                        Err(_) => break,
+                    };
+                    // This read starts after every request in `batch` arrived.
+                    let result = store.data_version().await;
+                    for w in batch {
+                        let _ = w.send(result.clone());
+                    }
+                }
+            });
+        }
+        match rx.await {
+            Ok(r) => Ok(r?),
+            Err(_) => Err(CoreError::Internal(
+                "the data version reader stopped".into(),
+            )),
+        }
+    }
+}
+
 impl Gatehouse {
     /// The snapshot for the store's current data version. If the version cannot be read,
     /// every cache is dropped and the error returned: nothing stale is served.
     pub async fn snapshot(&self) -> Result<Arc<Snapshot>, CoreError> {
-        let version = match self.store.data_version().await {
+        let version = match self
+            .version_gate
+            .read(&self.store, &self.version_gate)
+            .await
+        {
             Ok(v) => v,
             Err(e) => {
                 self.drop_caches();

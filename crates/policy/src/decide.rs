@@ -54,6 +54,24 @@ pub enum ReasonKind {
     Inactive,
 }
 
+impl ReasonKind {
+    /// The kind as JSON names it (`public`, `not_owner`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReasonKind::Public => "public",
+            ReasonKind::User => "user",
+            ReasonKind::Superuser => "superuser",
+            ReasonKind::Owner => "owner",
+            ReasonKind::Editor => "editor",
+            ReasonKind::NotOwner => "not_owner",
+            ReasonKind::OutOfScope => "out_of_scope",
+            ReasonKind::Denied => "denied",
+            ReasonKind::NotGranted => "not_granted",
+            ReasonKind::Inactive => "inactive",
+        }
+    }
+}
+
 /// One reason: what was tested, what it found and where that came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Reason {

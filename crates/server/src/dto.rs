@@ -269,10 +269,7 @@ impl From<Decision> for CheckResponse {
                 .reasons
                 .into_iter()
                 .map(|r| ReasonOut {
-                    kind: serde_json::to_value(r.kind)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default(),
+                    kind: r.kind.as_str().to_owned(),
                     bit: r.bit,
                     privilege: r.privilege,
                     source: r.source,

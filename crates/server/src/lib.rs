@@ -181,18 +181,17 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
 
 async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let start = Instant::now();
-    let method = req.method().as_str().to_owned();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
+    let method = req.method().clone();
+    let route = req.extensions().get::<MatchedPath>().cloned();
     let resp = next.run(req).await;
     let status = resp.status().as_u16();
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    let elapsed = start.elapsed();
     state
         .0
         .metrics
-        .request(&method, &route, status, start.elapsed());
-    tracing::debug!(%method, %route, status, micros = start.elapsed().as_micros() as u64, "request");
+        .request(method.as_str(), route, status, elapsed);
+    tracing::debug!(%method, route, status, micros = elapsed.as_micros() as u64, "request");
     resp
 }
 

@@ -1,7 +1,7 @@
 //! Prometheus text metrics: requests by route and status, a latency histogram, check counts
 //! by decision, failed log ins. Plain atomics and one mutex-guarded map; no exporter crate.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -15,7 +15,8 @@ const BUCKETS: [f64; 12] = [
 /// The server's metrics.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
+    /// route -> (method, status, count); keys are allocated once per route.
+    requests: Mutex<HashMap<String, Vec<(String, u16, u64)>>>,
     buckets: [AtomicU64; 12],
     latency_count: AtomicU64,
     latency_sum_micros: AtomicU64,
@@ -28,8 +29,17 @@ impl Metrics {
     /// Records one request.
     pub fn request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
         if let Ok(mut r) = self.requests.lock() {
-            *r.entry((method.to_owned(), route.to_owned(), status))
-                .or_default() += 1;
+            let counts = match r.get_mut(route) {
+                Some(c) => c,
+                None => r.entry(route.to_owned()).or_default(),
+            };
+            match counts
+                .iter_mut()
+                .find(|(m, s, _)| m == method && *s == status)
+            {
+                Some(entry) => entry.2 += 1,
+                None => counts.push((method.to_owned(), status, 1)),
+            }
         }
         let secs = elapsed.as_secs_f64();
         for (i, bound) in BUCKETS.iter().enumerate() {
@@ -63,8 +73,19 @@ impl Metrics {
         let mut s = String::new();
         s.push_str("# HELP gatehouse_http_requests_total HTTP requests by method, route and status.\n# TYPE gatehouse_http_requests_total counter\n");
         if let Ok(r) = self.requests.lock() {
-            for ((method, route, status), n) in r.iter() {
-                let _ = writeln!(s, "gatehouse_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {n}");
+            let mut rows: Vec<(&str, &str, u16, u64)> = r
+                .iter()
+                .flat_map(|(route, c)| {
+                    c.iter()
+                        .map(move |(m, st, n)| (m.as_str(), route.as_str(), *st, *n))
+                })
+                .collect();
+            rows.sort_unstable();
+            for (method, route, status, n) in rows {
+                let _ = writeln!(
+                    s,
+                    "gatehouse_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {n}"
+                );
             }
         }
         s.push_str("# HELP gatehouse_http_request_duration_seconds HTTP request latency.\n# TYPE gatehouse_http_request_duration_seconds histogram\n");

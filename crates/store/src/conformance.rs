@@ -128,6 +128,7 @@ macro_rules! conformance_tests {
             tx_commit_is_visible_to_the_next,
             data_version_follows_committed_writes,
             dropped_transactions_leave_connections_usable,
+            cancelled_begins_leave_connections_usable,
         );
     };
     (optional $make:expr) => {

@@ -259,9 +259,16 @@ impl Drop for TxConn {
         match tokio::runtime::Handle::try_current() {
             Ok(handle) => {
                 handle.spawn(async move {
-                    if sqlx::query("ROLLBACK").execute(&mut *conn).await.is_err() {
-                        // The connection's state is unknown: do not reuse it.
-                        conn.close_on_drop();
+                    match sqlx::query("ROLLBACK").execute(&mut *conn).await {
+                        Ok(_) => {}
+                        // The `BEGIN` never ran (the request was cancelled first): the
+                        // connection is clean. Closing it would lose an in-memory database.
+                        Err(e) if e.to_string().contains("no transaction is active") => {}
+                        Err(e) => {
+                            // The connection's state is unknown: do not reuse it.
+                            tracing::warn!(error = %e, "rollback failed; closing the connection");
+                            conn.close_on_drop();
+                        }
                     }
                 });
             }
@@ -272,15 +279,15 @@ impl Drop for TxConn {
 
 impl SqliteTx {
     async fn start(pool: &SqlitePool, begin: &str, writable: bool) -> Result<SqliteTx, StoreError> {
-        let mut conn = pool.acquire().await.map_err(backend)?;
+        // Guard the connection before `BEGIN` is sent: if this future is dropped while the
+        // `BEGIN` runs, the guard's `ROLLBACK` ends it, so no connection goes back to the
+        // pool inside a transaction.
+        let mut tx = TxConn(Some(pool.acquire().await.map_err(backend)?));
         sqlx::query(begin)
-            .execute(&mut *conn)
+            .execute(&mut *tx)
             .await
             .map_err(backend)?;
-        Ok(SqliteTx {
-            tx: TxConn(Some(conn)),
-            writable,
-        })
+        Ok(SqliteTx { tx, writable })
     }
 }
 

@@ -224,3 +224,34 @@ pub async fn dropped_transactions_leave_connections_usable(store: Arc<dyn Store>
     let mut tx = store.begin_read().await.unwrap();
     assert_eq!(tx.list_users(&UserQuery::default()).await.unwrap().total, 1);
 }
+
+/// Transactions whose futures are dropped half-way (a client that hangs up) leave no
+/// connection inside a transaction.
+pub async fn cancelled_begins_leave_connections_usable(store: Arc<dyn Store>) {
+    for i in 0..200u64 {
+        let store2 = store.clone();
+        let task = tokio::spawn(async move {
+            let mut tx = if i % 2 == 0 {
+                begin(&*store2).await
+            } else {
+                store2.begin_read().await.unwrap()
+            };
+            tx.list_users(&UserQuery::default()).await.unwrap();
+        });
+        // Cancel at various points: before, during and after `BEGIN`.
+        for _ in 0..(i % 4) {
+            tokio::task::yield_now().await;
+        }
+        task.abort();
+        let _ = task.await;
+    }
+    let mut tx = begin(&*store).await;
+    tx.insert_user(&new_user("after@example.org"))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    for _ in 0..8 {
+        let mut tx = store.begin_read().await.unwrap();
+        assert_eq!(tx.list_users(&UserQuery::default()).await.unwrap().total, 1);
+    }
+}
