@@ -172,7 +172,7 @@ impl Gatehouse {
             Ok(v) => v,
             Err(e) => {
                 self.drop_caches();
-                return Err(e.into());
+                return Err(e);
             }
         };
         if let Ok(current) = self.snapshot.read() {
