@@ -12,11 +12,14 @@ const BUCKETS: [f64; 12] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
 ];
 
+/// Per route: (method, status, count). Route keys are allocated once.
+type RouteCounts = HashMap<String, Vec<(String, u16, u64)>>;
+
 /// The server's metrics.
 #[derive(Debug, Default)]
 pub struct Metrics {
     /// route -> (method, status, count); keys are allocated once per route.
-    requests: Mutex<HashMap<String, Vec<(String, u16, u64)>>>,
+    requests: Mutex<RouteCounts>,
     buckets: [AtomicU64; 12],
     latency_count: AtomicU64,
     latency_sum_micros: AtomicU64,
