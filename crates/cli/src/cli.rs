@@ -73,6 +73,11 @@ pub enum Command {
     /// Service tokens for the repository application that calls `/api/check`.
     #[command(subcommand)]
     Tokens(TokensCmd),
+    /// Bring the database's schema up to date (PostgreSQL nodes never do it on their own).
+    ///
+    /// Safe to run while nodes serve and from several places at once: migrations run in one
+    /// transaction under a lock. A database newer than this build is refused untouched.
+    Migrate,
     /// Run the HTTP API (and admin UI) until SIGTERM or Ctrl-C.
     ///
     /// Listens on server.listen (default 127.0.0.1:8080). In-flight requests finish before

@@ -119,21 +119,47 @@ impl App {
     /// The services with the policy from another app_data folder.
     pub async fn services_with(&self, app_data: &Path) -> Result<Gatehouse, Failure> {
         let policy = self.policy_config(app_data)?;
-        let store: Arc<dyn gatehouse_core::Store> = match &self.config.database_url {
-            Some(_) => {
-                return Err(Failure::Usage(
-                    "database_url is set, but this build supports only the embedded SQLite \
-                     store; unset database_url (PostgreSQL support is tracked in issue 6)"
-                        .into(),
-                ))
-            }
-            None => Arc::new(
-                gatehouse_store::SqliteStore::open(&self.config.sqlite_path())
-                    .await
-                    .map_err(|e| Failure::Core(e.into()))?,
-            ),
-        };
+        let store = self.open_store().await?;
         Ok(Gatehouse::new(store, policy, self.config.settings.clone()))
+    }
+
+    /// Opens the configured store: PostgreSQL when `database_url` is set (never migrated
+    /// implicitly: a node refuses a schema older or newer than it knows), otherwise the SQLite
+    /// file in the data directory (migrated when opened; refused when newer).
+    pub async fn open_store(&self) -> Result<Arc<dyn gatehouse_core::Store>, Failure> {
+        let known = gatehouse_store::SCHEMA_VERSION;
+        let too_new = |found: i64| {
+            Failure::Usage(format!(
+                "the database schema is version {found}, newer than this gatehouse knows ({known}); \
+                 upgrade gatehouse before using this database"
+            ))
+        };
+        match &self.config.database_url {
+            Some(url) => {
+                let store = gatehouse_store::PostgresStore::connect_unmigrated(url)
+                    .await
+                    .map_err(|e| Failure::Usage(e.to_string()))?;
+                let found = store
+                    .schema_version()
+                    .await
+                    .map_err(|e| Failure::Core(e.into()))?;
+                if found > known {
+                    return Err(too_new(found));
+                }
+                if found < known {
+                    return Err(Failure::Usage(format!(
+                        "the PostgreSQL database is at schema version {found}; this gatehouse needs \
+                         {known}: run `gatehouse migrate` once (with the same database_url), then retry"
+                    )));
+                }
+                Ok(Arc::new(store))
+            }
+            None => match gatehouse_store::SqliteStore::open(&self.config.sqlite_path()).await {
+                Ok(store) => Ok(Arc::new(store)),
+                Err(gatehouse_core::StoreError::SchemaTooNew { found, .. }) => Err(too_new(found)),
+                Err(e) => Err(Failure::Core(e.into())),
+            },
+        }
     }
 
     /// A password from --password, --password-stdin, --random or a prompt; `Ok(None)` with
@@ -245,6 +271,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::History(args) => commands::history(&app, args).await,
         Command::Tokens(cmd) => serve_cmd::tokens(&app, cmd).await,
         Command::Serve { listen } => serve_cmd::serve(&app, listen).await,
+        Command::Migrate => serve_cmd::migrate(&app).await,
     }
 }
 

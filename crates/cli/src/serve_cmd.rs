@@ -82,6 +82,52 @@ pub async fn serve(app: &App, listen: Option<String>) -> Result<(), Failure> {
     Ok(())
 }
 
+/// `migrate`
+pub async fn migrate(app: &App) -> Result<(), Failure> {
+    let known = gatehouse_store::SCHEMA_VERSION;
+    let (kind, before, after) = match &app.config.database_url {
+        Some(url) => {
+            let store = gatehouse_store::PostgresStore::connect_unmigrated(url)
+                .await
+                .map_err(|e| Failure::Usage(e.to_string()))?;
+            let before = store
+                .schema_version()
+                .await
+                .map_err(|e| Failure::Core(e.into()))?;
+            store.migrate().await.map_err(|e| match e {
+                gatehouse_core::StoreError::SchemaTooNew { found, known } => Failure::Usage(format!(
+                    "the database schema is version {found}, newer than this gatehouse knows ({known}); upgrade gatehouse"
+                )),
+                other => Failure::Core(other.into()),
+            })?;
+            let after = store
+                .schema_version()
+                .await
+                .map_err(|e| Failure::Core(e.into()))?;
+            ("postgres", before, after)
+        }
+        None => {
+            // SQLite files are brought up to date when opened.
+            let existed = app.config.sqlite_path().exists();
+            let store = app.open_store().await?;
+            drop(store);
+            ("sqlite", if existed { -1 } else { 0 }, known)
+        }
+    };
+    let text = if before == after {
+        format!("{kind} database schema is at version {after}; nothing to do")
+    } else if before < 0 {
+        format!("{kind} database schema is at version {after}")
+    } else {
+        format!("{kind} database schema migrated from version {before} to {after}")
+    };
+    app.out.emit(
+        &text,
+        &json!({"store": kind, "before": (before >= 0).then_some(before), "version": after}),
+    );
+    Ok(())
+}
+
 /// `tokens ...`
 pub async fn tokens(app: &App, cmd: TokensCmd) -> Result<(), Failure> {
     let gh = app.services().await?;

@@ -104,8 +104,27 @@ impl PostgresStore {
         PostgresStore::connect_with(options).await
     }
 
+    /// Connects without migrating (what a server node does: schema changes are the
+    /// operator's explicit `gatehouse migrate`). Check [`schema_version`](Self::schema_version)
+    /// against [`SCHEMA_VERSION`] before use.
+    pub async fn connect_unmigrated(url: &str) -> Result<PostgresStore, StoreError> {
+        let options = PgConnectOptions::from_str(url).map_err(|e| {
+            StoreError::Backend(format!(
+                "invalid PostgreSQL URL: {e}; expected `postgres://user:password@host:port/database`"
+            ))
+        })?;
+        PostgresStore::connect_inner(options, false).await
+    }
+
     /// Like [`connect`](PostgresStore::connect), from parsed options.
     pub async fn connect_with(options: PgConnectOptions) -> Result<PostgresStore, StoreError> {
+        PostgresStore::connect_inner(options, true).await
+    }
+
+    async fn connect_inner(
+        options: PgConnectOptions,
+        migrate: bool,
+    ) -> Result<PostgresStore, StoreError> {
         let target = describe(&options);
         let options = if options.get_application_name().is_none() {
             options.application_name("gatehouse")
@@ -130,7 +149,9 @@ impl PostgresStore {
             .await
             .map_err(unreachable)?;
         let store = PostgresStore { pool, target };
-        store.migrate().await?;
+        if migrate {
+            store.migrate().await?;
+        }
         tracing::debug!(database = %store.target, "connected postgres store");
         Ok(store)
     }

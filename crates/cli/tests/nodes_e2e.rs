@@ -1,0 +1,202 @@
+//! Several `gatehouse serve` nodes on one PostgreSQL database (issue 6): a change made
+//! through one node is seen by the very next check on the other, with no new log in, and
+//! two nodes creating the same email give one user and one clean conflict.
+//!
+//! Needs `GATEHOUSE_TEST_DATABASE_URL` (an admin URL such as
+//! `postgres://postgres@127.0.0.1:5432/postgres`); skipped without it unless
+//! `GATEHOUSE_REQUIRE_POSTGRES=1`, which `.ci/run` sets.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::{Env, Server};
+use sqlx::Connection;
+
+/// A fresh database, dropped at the end.
+struct TestDb {
+    admin: String,
+    name: String,
+    url: String,
+}
+
+impl TestDb {
+    fn create() -> Option<TestDb> {
+        let Ok(admin) = std::env::var("GATEHOUSE_TEST_DATABASE_URL") else {
+            if std::env::var("GATEHOUSE_REQUIRE_POSTGRES").as_deref() == Ok("1") {
+                panic!("GATEHOUSE_REQUIRE_POSTGRES=1 but GATEHOUSE_TEST_DATABASE_URL is not set");
+            }
+            println!(
+                "skipped: GATEHOUSE_TEST_DATABASE_URL is not set (PostgreSQL several-nodes test)"
+            );
+            return None;
+        };
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let name = format!("gh_nodes_{}_{}", std::process::id(), nanos % 1_000_000_000);
+        run_sql(&admin, &format!("CREATE DATABASE {name}"));
+        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+        let url = format!("{base}/{name}");
+        Some(TestDb { admin, name, url })
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        run_sql(
+            &self.admin,
+            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        );
+    }
+}
+
+fn run_sql(url: &str, sql: &str) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::query(sql).execute(&mut c).await.unwrap();
+    });
+}
+
+const ASK: &str = r#"{"privilege":"eprint/edit","item":{"dataset":"eprint","status":"buffer"}}"#;
+
+#[test]
+fn two_nodes_on_one_database_see_each_others_changes_at_once() {
+    let Some(db) = TestDb::create() else { return };
+    let mut env = Env::new();
+    env.extra_env
+        .push(("GATEHOUSE_DATABASE_URL".into(), db.url.clone()));
+    env.write(
+        "users.yaml",
+        "- email: admin@example.org\n  active: true\n  confirmed: true\n  password: admin-password\n  type: admin\n  allow: [superuser-access]\n\
+         - email: ed@example.org\n  active: true\n  confirmed: true\n  password: editor-password\n  type: editor\n",
+    );
+    // A node refuses an unmigrated database and says what to do.
+    env.run(&["users", "list"])
+        .code(2)
+        .err_contains("run `gatehouse migrate`");
+    env.run(&["migrate"])
+        .ok()
+        .out_contains("migrated from version 0");
+    env.run(&["fixtures", "load"]).ok();
+
+    let a = Server::start(&env);
+    let b = Server::start(&env);
+    let login = |s: &Server, email: &str, pw: &str| {
+        let (status, body) = s.call(
+            "POST",
+            "/api/login",
+            None,
+            Some(&format!(r#"{{"email":"{email}","password":"{pw}"}}"#)),
+        );
+        assert_eq!(status, 200, "{body}");
+        body["token"].as_str().unwrap().to_owned()
+    };
+    let admin = login(&a, "admin@example.org", "admin-password");
+    // Logged in on node A, the editor's token works on node B too.
+    let ed = login(&a, "ed@example.org", "editor-password");
+    let (_, d) = b.call("POST", "/api/check", Some(&ed), Some(ASK));
+    assert_eq!(d["mask"], 8, "{d}");
+
+    // A deny through node A: the next check on node B sees it.
+    let deny = r#"{"effect":"deny","privilege":"eprint/edit","target":{"kind":"user","name":"ed@example.org"}}"#;
+    assert_eq!(
+        a.call("POST", "/api/grants", Some(&admin), Some(deny)).0,
+        200
+    );
+    let (_, d) = b.call("POST", "/api/check", Some(&ed), Some(ASK));
+    assert_eq!(d["allowed"], false, "{d}");
+    let remove = r#"{"privilege":"eprint/edit","target":{"kind":"user","name":"ed@example.org"}}"#;
+    assert_eq!(
+        b.call("DELETE", "/api/grants", Some(&admin), Some(remove))
+            .0,
+        200
+    );
+    let (_, d) = a.call("POST", "/api/check", Some(&ed), Some(ASK));
+    assert_eq!(d["allowed"], true, "{d}");
+
+    // A role created and given through node B: node A's next check sees it.
+    let role = r#"{"name":"approve-hat","privileges":["eprint/archive/move_buffer:editor-not-held","eprint/buffer/move_archive:editor"]}"#;
+    assert_eq!(
+        b.call("POST", "/api/roles", Some(&admin), Some(role)).0,
+        201
+    );
+    let ask_user =
+        r#"{"privilege":"eprint/move_archive","item":{"dataset":"eprint","status":"buffer"}}"#;
+    let dep = login(&a, "admin@example.org", "admin-password");
+    let create =
+        r#"{"email":"dep@example.org","password":"dep-password","active":true,"confirm":true}"#;
+    assert_eq!(
+        a.call("POST", "/api/users", Some(&dep), Some(create)).0,
+        201
+    );
+    let dep_token = login(&b, "dep@example.org", "dep-password");
+    assert_eq!(
+        a.call("POST", "/api/check", Some(&dep_token), Some(ask_user))
+            .1["allowed"],
+        false
+    );
+    assert_eq!(
+        b.call(
+            "POST",
+            "/api/users/dep@example.org/entries",
+            Some(&admin),
+            Some(r#"{"entry":"approve-hat"}"#)
+        )
+        .0,
+        200
+    );
+    assert_eq!(
+        a.call("POST", "/api/check", Some(&dep_token), Some(ask_user))
+            .1["mask"],
+        8
+    );
+
+    // Deactivated through node A: the user's token stops working on node B at once.
+    assert_eq!(
+        a.call(
+            "POST",
+            "/api/users/ed@example.org/deactivate",
+            Some(&admin),
+            Some("{}")
+        )
+        .0,
+        200
+    );
+    assert_eq!(b.call("POST", "/api/check", Some(&ed), Some(ASK)).0, 401);
+
+    // Two nodes creating the same email at the same time: one user, one clean conflict.
+    for round in 0..5 {
+        let body = format!(
+            r#"{{"email":"race{round}@example.org","password":"race-password","confirm":true}}"#
+        );
+        let (addr_a, addr_b) = (a.addr.clone(), b.addr.clone());
+        let (t_a, t_b) = (admin.clone(), admin.clone());
+        let (body_a, body_b) = (body.clone(), body.clone());
+        let ha = std::thread::spawn(move || {
+            common::http(&addr_a, "POST", "/api/users", Some(&t_a), Some(&body_a))
+        });
+        let hb = std::thread::spawn(move || {
+            common::http(&addr_b, "POST", "/api/users", Some(&t_b), Some(&body_b))
+        });
+        let (ra, rb) = (ha.join().unwrap(), hb.join().unwrap());
+        let mut statuses = [ra.0, rb.0];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [201, 409], "round {round}: {ra:?} {rb:?}");
+        let conflict = if ra.0 == 409 { &ra.1 } else { &rb.1 };
+        assert!(
+            conflict.contains("\"code\":\"conflict\"")
+                && conflict.contains(&format!("race{round}@example.org")),
+            "{conflict}"
+        );
+    }
+    let (_, page) = a.call("GET", "/api/users?q=race", Some(&admin), None);
+    assert_eq!(page["total"], 5);
+
+    assert!(a.stop().success());
+    assert!(b.stop().success());
+}
