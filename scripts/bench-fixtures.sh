@@ -3,6 +3,8 @@
 # with a pre-computed `password_hash`, loads each into a fresh SQLite data directory with the
 # release binary, and prints wall time, users per second and peak memory (max RSS).
 # Usage: scripts/bench-fixtures.sh [SIZES...]   (default: 1000 100000)
+# STORE=postgres loads into a fresh PostgreSQL database instead (scripts/pg-bench-db.sh,
+# PG_ADMIN_URL; the schema is created by `gatehouse migrate` before the timed load).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("$@")
@@ -16,6 +18,7 @@ trap 'rm -rf "$work"' EXIT
 hash=$("$bin" users hash-password --password "bench-password-1")
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -m)"
 echo "binary:  $bin"
+echo "store:   ${STORE:-sqlite}"
 printf '%-9s %10s %12s %12s\n' users seconds users/s max_rss_MiB
 
 for n in "${sizes[@]}"; do
@@ -30,7 +33,14 @@ for n in "${sizes[@]}"; do
     }
   }' > "$dir/app_data/users.yaml"
   cd "$dir"
-  /usr/bin/time -f '%e %M' -o "$dir/time.txt" "$bin" --data-dir "$dir/data" fixtures load "$dir/app_data" --json > "$dir/out.json"
+  db_args=()
+  if [ "${STORE:-sqlite}" = postgres ]; then
+    url=$("$OLDPWD/scripts/pg-bench-db.sh" create "gh_bench_fixtures_$n")
+    db_args=(--database-url "$url")
+    "$bin" "${db_args[@]}" migrate >/dev/null
+  fi
+  /usr/bin/time -f '%e %M' -o "$dir/time.txt" "$bin" --data-dir "$dir/data" "${db_args[@]}" fixtures load "$dir/app_data" --json > "$dir/out.json"
+  [ "${STORE:-sqlite}" = postgres ] && "$OLDPWD/scripts/pg-bench-db.sh" drop "gh_bench_fixtures_$n"
   cd - >/dev/null
   read -r secs rss_kib < "$dir/time.txt"
   created=$(grep -o '"created": [0-9]*' "$dir/out.json" | head -1 | grep -o '[0-9]*$')
