@@ -137,6 +137,25 @@ impl std::fmt::Display for UserRef {
     }
 }
 
+/// Whether a service token holding exactly `privileges` may exercise `privilege`: the token
+/// is decided as an active user with those allow grants and nothing else.
+pub(crate) fn service_allowed(
+    policy: &CompiledPolicy,
+    privileges: &[Privilege],
+    privilege: &str,
+    item: Option<&Item>,
+) -> bool {
+    let facts = UserFacts {
+        active: true,
+        allow: privileges.to_vec(),
+        ..UserFacts::default()
+    };
+    let eff = policy.effective(None, &[], &facts.allow, &[]);
+    policy
+        .decide(Who::User(&facts, &eff), privilege, item)
+        .allowed
+}
+
 /// Hashes a password on a blocking thread, off the async runtime's workers.
 pub async fn hash_password(password: Password) -> Result<PasswordHash, CoreError> {
     tokio::task::spawn_blocking(move || password.hash())
@@ -317,15 +336,7 @@ impl Gatehouse {
             },
             Actor::Service { privileges, .. } => {
                 let policy = self.policy(tx).await?;
-                let facts = UserFacts {
-                    active: true,
-                    allow: privileges.clone(),
-                    ..UserFacts::default()
-                };
-                let eff = policy.effective(None, &[], &facts.allow, &[]);
-                policy
-                    .decide(Who::User(&facts, &eff), privilege, item)
-                    .allowed
+                service_allowed(&policy, privileges, privilege, item)
             }
         };
         if allowed {

@@ -272,15 +272,7 @@ impl Gatehouse {
                 Err(e) => return Err(e),
             },
             Actor::Service { privileges, .. } => {
-                let facts = UserFacts {
-                    active: true,
-                    allow: privileges.clone(),
-                    ..UserFacts::default()
-                };
-                let eff = policy.effective(None, &[], &facts.allow, &[]);
-                policy
-                    .decide(Who::User(&facts, &eff), privilege, None)
-                    .allowed
+                crate::service::service_allowed(policy, privileges, privilege, None)
             }
         })
     }
