@@ -4,6 +4,7 @@
 //! document. Built by [`router`]; every operation goes through the core services and so
 //! through their one authorization choke point. `server` never names a store.
 
+pub mod admin;
 pub mod api_access;
 pub mod api_session;
 pub mod api_users;
@@ -271,6 +272,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .merge(batch)
+        .merge(admin::routes())
         .route("/api/openapi.json", get(openapi::serve))
         .route("/healthz", get(api_session::healthz))
         .route("/readyz", get(api_session::readyz))

@@ -1,0 +1,202 @@
+//! Log in and log out pages. Logging in calls the same [`gatehouse_core::Gatehouse::login`]
+//! as `POST /api/login`, with the server's throttle and the same refusals, and sets the same
+//! `gatehouse_session` cookie; the bearer token a log in also issues is ended at once, as the
+//! browser never needs it. The log in form is protected by a double-submit cookie (there is
+//! no session yet to derive a token from).
+
+use std::time::Instant;
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::Form;
+use gatehouse_core::LoginRefusal;
+
+use super::html::{self, esc, Chrome, Notice};
+use super::{cookie, csrf_refused, html_page, notice_from, redirect_with, same, set_cookie};
+use crate::{request_token, AppState, Caller, ClientAddr, SESSION_COOKIE};
+
+const LOGIN_CSRF_COOKIE: &str = "gatehouse_login_csrf";
+
+fn secure(state: &AppState) -> &'static str {
+    if state.0.settings.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    }
+}
+
+/// The `Set-Cookie` value that ends the session cookie in the browser.
+pub(crate) fn clear_cookie(state: &AppState) -> String {
+    format!(
+        "{SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0{}",
+        secure(state)
+    )
+}
+
+fn login_page(status: StatusCode, csrf: &str, login: &str, notice: Option<Notice>) -> Response {
+    let chrome = Chrome {
+        notice,
+        ..Chrome::default()
+    };
+    let body = format!(
+        "<form method=\"post\" action=\"/admin/login\" class=\"card narrow\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+         {login}\
+         <p class=\"field\"><label for=\"f-password\">Password</label>\
+         <input id=\"f-password\" name=\"password\" type=\"password\" required \
+         autocomplete=\"current-password\"></p>\
+         <p><button type=\"submit\">Log in</button></p></form>\
+         <p class=\"hint\">The admin panel is for accounts that hold the privilege \
+         <code>administration-access</code>.</p>",
+        csrf = esc(csrf),
+        login = html::text_input(
+            "login",
+            "Email or username",
+            login,
+            "required autocomplete=\"username\" autofocus"
+        ),
+    );
+    html_page(status, html::page("Log in", &chrome, &body))
+}
+
+fn login_token(headers: &HeaderMap) -> Option<String> {
+    cookie(headers, LOGIN_CSRF_COOKIE)
+        .filter(|v| v.len() == 43)
+        .map(str::to_owned)
+}
+
+/// `GET /admin/login`.
+pub async fn form(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let (token, fresh) = match login_token(&headers) {
+        Some(t) => (t, false),
+        None => (gatehouse_core::auth::new_token(), true),
+    };
+    let mut resp = login_page(StatusCode::OK, &token, "", notice_from(&headers));
+    if fresh {
+        set_cookie(
+            &mut resp,
+            &format!(
+                "{LOGIN_CSRF_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/admin{}",
+                secure(&state)
+            ),
+        );
+    }
+    resp
+}
+
+/// `POST /admin/login`.
+pub async fn login(
+    State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    headers: HeaderMap,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    let fields = super::Fields(f);
+    let Some(expected) = login_token(&headers) else {
+        return csrf_refused(&Chrome::default());
+    };
+    if !same(fields.get("csrf"), &expected) {
+        return csrf_refused(&Chrome::default());
+    }
+    let login = fields.get("login").to_owned();
+    let password = fields.raw("password");
+    let refuse = |status, text: String| {
+        login_page(status, &expected, &login, Some(Notice { ok: false, text }))
+    };
+    if login.is_empty() || password.is_empty() {
+        return refuse(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "give your email or username and your password".into(),
+        );
+    }
+    let s = &state.0;
+    if let Some(wait) = s.throttle.wait(&login, &addr, Instant::now()) {
+        return refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("too many failed log ins; try again in {wait} s"),
+        );
+    }
+    match s.gh.login(&login, password, &s.settings.lifetimes).await {
+        Ok(Ok(grant)) => {
+            s.throttle.succeeded(&login, &addr);
+            // The browser only needs the session; end the bearer token the log in issued.
+            if let Ok(Some(r)) = s.gh.resolve_token(&grant.bearer_token).await {
+                if let Err(e) = s.gh.logout(r.principal.credential).await {
+                    tracing::warn!(error = %e, "admin ui: could not end the unused bearer token");
+                }
+            }
+            let mut resp = redirect_with(
+                "/admin/users",
+                Some(Notice {
+                    ok: true,
+                    text: format!("logged in as {}", grant.user.email),
+                }),
+            );
+            set_cookie(
+                &mut resp,
+                &format!(
+                    "{SESSION_COOKIE}={}; HttpOnly; SameSite=Lax; Path=/; Max-Age={}{}",
+                    grant.session_token,
+                    s.settings.lifetimes.session.num_seconds(),
+                    secure(&state)
+                ),
+            );
+            resp
+        }
+        Ok(Err(refusal)) => {
+            s.metrics.login_failure();
+            let status = match refusal {
+                LoginRefusal::InvalidCredentials => {
+                    s.throttle.failed(&login, &addr, Instant::now());
+                    StatusCode::UNAUTHORIZED
+                }
+                LoginRefusal::EmailUnconfirmed | LoginRefusal::AccountDisabled => {
+                    StatusCode::FORBIDDEN
+                }
+            };
+            refuse(status, format!("log in refused: {refusal}"))
+        }
+        Err(e) => super::internal(&Chrome::default(), &e.to_string()),
+    }
+}
+
+/// `POST /admin/logout`: ends the session (any signed-in user may, admin or not).
+pub async fn logout(State(state): State<AppState>, req: Request) -> Response {
+    let (mut parts, body) = req.into_parts();
+    let token = request_token(&parts);
+    let caller = Caller::from_request_parts(&mut parts, &state).await;
+    let req = Request::from_parts(parts, body);
+    let fields =
+        match <Form<Vec<(String, String)>> as axum::extract::FromRequest<AppState>>::from_request(
+            req, &state,
+        )
+        .await
+        {
+            Ok(Form(f)) => super::Fields(f),
+            Err(_) => super::Fields::default(),
+        };
+    let mut resp = match (token, caller) {
+        (Some(token), Ok(caller)) => {
+            if !same(fields.get("csrf"), &super::csrf_token(&token)) {
+                return csrf_refused(&Chrome::default());
+            }
+            if let Some(credential) = caller.ctx.credential {
+                if let Err(e) = state.0.gh.logout(credential).await {
+                    return super::internal(&Chrome::default(), &e.to_string());
+                }
+            }
+            redirect_with(
+                "/admin/login",
+                Some(Notice {
+                    ok: true,
+                    text: "you are logged out".into(),
+                }),
+            )
+        }
+        // No session (or one that already ended): nothing to end.
+        _ => redirect_with("/admin/login", None),
+    };
+    set_cookie(&mut resp, &clear_cookie(&state));
+    resp
+}

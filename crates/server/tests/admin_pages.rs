@@ -1,0 +1,530 @@
+//! The admin UI driven in process (`oneshot`): who gets in, CSRF, every page renders, changes
+//! are seen by `/api/check` at once, and user data is escaped.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use common::{Api, Resp, PASSWORD};
+use gatehouse_core::{CreateUser, Email, Password, PasswordPolicy, PasswordSource, UserRef};
+use gatehouse_policy::{PolicyConfig, TypeName, UserId};
+use serde_json::json;
+
+const ROLES: &str = "roles:\n  approve-hat:\n    - eprint/buffer/view:editor\n    - eprint/buffer/move_archive:editor\n";
+
+async fn api() -> Api {
+    Api::with_policy(PolicyConfig::with_file(ROLES, "user_roles.yaml").unwrap()).await
+}
+
+/// A browser-like session: the cookies it holds.
+struct Browser<'a> {
+    api: &'a Api,
+    cookies: Vec<(String, String)>,
+}
+
+fn set_cookies(resp: &Resp) -> Vec<(String, String)> {
+    resp.headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .filter_map(|c| c.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+/// The value of the first hidden `csrf` field of a page.
+fn csrf_of(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").expect("no csrf field") + 19;
+    html[at..].split('"').next().unwrap().to_owned()
+}
+
+fn form_body(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+impl<'a> Browser<'a> {
+    fn new(api: &'a Api) -> Self {
+        Browser {
+            api,
+            cookies: Vec::new(),
+        }
+    }
+
+    fn keep(&mut self, resp: &Resp) {
+        for (k, v) in set_cookies(resp) {
+            self.cookies.retain(|(n, _)| *n != k);
+            if !v.is_empty() {
+                self.cookies.push((k, v));
+            }
+        }
+    }
+
+    async fn send(&mut self, method: Method, path: &str, form: Option<String>) -> Resp {
+        let mut b = Request::builder().method(method).uri(path);
+        if !self.cookies.is_empty() {
+            let c: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            b = b.header(header::COOKIE, c.join("; "));
+        }
+        let req = match form {
+            Some(f) => b
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(f))
+                .unwrap(),
+            None => b.body(Body::empty()).unwrap(),
+        };
+        let resp = self.api.send(req).await;
+        self.keep(&resp);
+        resp
+    }
+
+    async fn get(&mut self, path: &str) -> Resp {
+        self.send(Method::GET, path, None).await
+    }
+
+    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Resp {
+        self.send(Method::POST, path, Some(form_body(fields))).await
+    }
+
+    /// Posts a form with the CSRF token of the page at `from`.
+    async fn submit(&mut self, from: &str, action: &str, fields: &[(&str, &str)]) -> Resp {
+        let page = self.get(from).await.expect(StatusCode::OK);
+        let csrf = csrf_of(&page.text);
+        let mut all = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(fields);
+        self.post(action, &all).await
+    }
+
+    async fn login(&mut self, login: &str) -> Resp {
+        let page = self.get("/admin/login").await.expect(StatusCode::OK);
+        let csrf = csrf_of(&page.text);
+        self.post(
+            "/admin/login",
+            &[("csrf", &csrf), ("login", login), ("password", PASSWORD)],
+        )
+        .await
+    }
+}
+
+fn location(r: &Resp) -> &str {
+    r.headers
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+async fn admin(api: &Api) -> Browser<'_> {
+    api.user("admin@example.org", "admin").await;
+    api.allow("superuser-access", "admin@example.org").await;
+    let mut b = Browser::new(api);
+    let r = b.login("admin@example.org").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    assert!(b.cookies.iter().any(|(k, _)| k == "gatehouse_session"));
+    b
+}
+
+#[tokio::test]
+async fn anonymous_visitors_get_the_login_page() {
+    let api = api().await;
+    let mut b = Browser::new(&api);
+    for path in ["/admin", "/admin/users", "/admin/users/1", "/admin/explain"] {
+        let r = b.get(path).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(location(&r), "/admin/login", "{path}");
+    }
+    let r = b.post("/admin/users/1/deactivate", &[]).await;
+    assert_eq!(location(&r), "/admin/login");
+    let r = b.get("/admin/login").await.expect(StatusCode::OK);
+    assert!(r.text.contains("<label for=\"f-login\">"), "{}", r.text);
+    assert!(r.text.contains("type=\"password\""));
+    // An ended session also goes back to the log in page.
+    b.cookies
+        .push(("gatehouse_session".into(), "not-a-session".into()));
+    let r = b.get("/admin/users").await;
+    assert_eq!(location(&r), "/admin/login");
+}
+
+#[tokio::test]
+async fn users_without_administration_access_are_refused() {
+    let api = api().await;
+    api.user("ann@example.org", "user").await;
+    let mut b = Browser::new(&api);
+    let r = b.login("ann@example.org").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    for path in [
+        "/admin/users",
+        "/admin/roles",
+        "/admin/grants",
+        "/admin/explain",
+    ] {
+        let r = b.get(path).await.expect(StatusCode::FORBIDDEN);
+        assert!(r.text.contains("administration-access"), "{}", r.text);
+        assert!(r.text.contains("Not allowed"));
+    }
+    // They can still log out from the refusal page.
+    let page = b.get("/admin/users").await;
+    let csrf = csrf_of(&page.text);
+    let r = b.post("/admin/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(location(&r), "/admin/login");
+    assert!(!b.cookies.iter().any(|(k, _)| k == "gatehouse_session"));
+}
+
+#[tokio::test]
+async fn refused_log_ins_say_why_like_the_api() {
+    let api = api().await;
+    let id = api.user("off@example.org", "user").await;
+    api.gh()
+        .deactivate(&common::operator(), &UserRef::Id(UserId(id)))
+        .await
+        .unwrap();
+    let mut b = Browser::new(&api);
+    let r = b
+        .login("off@example.org")
+        .await
+        .expect(StatusCode::FORBIDDEN);
+    assert!(r.text.contains("account is disabled"), "{}", r.text);
+    let page = b.get("/admin/login").await;
+    let csrf = csrf_of(&page.text);
+    let r = b
+        .post(
+            "/admin/login",
+            &[
+                ("csrf", &csrf),
+                ("login", "off@example.org"),
+                ("password", "wrong-password"),
+            ],
+        )
+        .await
+        .expect(StatusCode::UNAUTHORIZED);
+    assert!(r.text.contains("invalid email, username or password"));
+}
+
+#[tokio::test]
+async fn forms_without_their_csrf_token_are_refused() {
+    let api = api().await;
+    let ann = api.user("ann@example.org", "user").await;
+    let mut b = admin(&api).await;
+    let path = format!("/admin/users/{ann}/deactivate");
+    let r = b.post(&path, &[]).await.expect(StatusCode::FORBIDDEN);
+    assert!(r.text.contains("security token"), "{}", r.text);
+    let r = b
+        .post(&path, &[("csrf", "0000")])
+        .await
+        .expect(StatusCode::FORBIDDEN);
+    assert!(r.text.contains("Form refused"));
+    let u = api
+        .gh()
+        .show_user(&common::operator(), &UserRef::Id(UserId(ann)))
+        .await
+        .unwrap();
+    assert!(u.active, "nothing changed");
+    // The token of the page works.
+    let r = b.submit(&format!("/admin/users/{ann}"), &path, &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    // The log in form is protected too (double-submit cookie).
+    let mut anon = Browser::new(&api);
+    let r = anon
+        .post(
+            "/admin/login",
+            &[("login", "admin@example.org"), ("password", PASSWORD)],
+        )
+        .await
+        .expect(StatusCode::FORBIDDEN);
+    assert!(r.text.contains("security token"));
+}
+
+#[tokio::test]
+async fn every_page_renders_for_the_admin() {
+    let api = api().await;
+    let ann = api.user("ann@example.org", "user").await;
+    let mut b = admin(&api).await;
+    for path in [
+        "/admin/users".to_owned(),
+        "/admin/users?q=ann&type=user&active=yes&confirmed=yes&page=1".to_owned(),
+        "/admin/users/new".to_owned(),
+        format!("/admin/users/{ann}"),
+        "/admin/roles".to_owned(),
+        "/admin/roles/approve-hat".to_owned(),
+        "/admin/roles/admin".to_owned(),
+        "/admin/grants".to_owned(),
+        "/admin/explain".to_owned(),
+        format!("/admin/explain?user={ann}&privilege=eprint%2Fmove_archive&dataset=eprint&status=buffer&owners=&fields=divisions%3Dlaw"),
+    ] {
+        let r = b.get(&path).await.expect(StatusCode::OK);
+        assert!(r.text.starts_with("<!doctype html>"), "{path}");
+        assert!(r.text.contains("Log out"), "{path}");
+        assert!(!r.text.contains("$argon2"), "{path}: no hashes");
+    }
+    let r = b.get("/admin").await;
+    assert_eq!(location(&r), "/admin/users");
+    let r = b.get("/admin/admin.css").await.expect(StatusCode::OK);
+    assert!(r.text.contains(":focus-visible"));
+    let r = b.get("/admin/roles/approve-hat").await;
+    assert!(r.text.contains("user_roles.yaml line"), "{}", r.text);
+    let r = b.get("/admin/users?q=ann").await;
+    assert!(r.text.contains("ann@example.org"));
+    assert!(r.text.contains("1–1 of 1 users"), "{}", r.text);
+    let r = b
+        .get("/admin/users/999")
+        .await
+        .expect(StatusCode::NOT_FOUND);
+    assert!(r.text.contains("not found"));
+}
+
+#[tokio::test]
+async fn changes_through_the_ui_are_seen_by_api_check_at_once() {
+    let api = api().await;
+    let ann = api.user("ann@example.org", "user").await;
+    let mut b = admin(&api).await;
+    let token = api.login("admin@example.org").await;
+    let page = format!("/admin/users/{ann}");
+    let check = |privilege: &'static str| {
+        json!({"user": ann, "privilege": privilege,
+               "item": {"dataset": "eprint", "status": "buffer"}})
+    };
+    let r = api
+        .post("/api/check", &token, check("eprint/move_archive"))
+        .await;
+    assert_eq!(r.body["allowed"], false);
+
+    let r = b
+        .submit(&page, &format!("{page}/add"), &[("entry", "approve-hat")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(location(&r), page);
+    let shown = b.get(&page).await.expect(StatusCode::OK);
+    assert!(
+        shown
+            .text
+            .contains("added `approve-hat` to the roles of ann@example.org"),
+        "the notice says what happened: {}",
+        shown.text
+    );
+    let r = api
+        .post("/api/check", &token, check("eprint/move_archive"))
+        .await;
+    assert_eq!(r.body["allowed"], true, "{}", r.text);
+    assert_eq!(r.body["editor"], true);
+
+    // A grant from the grants page, then its removal.
+    let r = b
+        .submit(
+            "/admin/grants",
+            "/admin/grants",
+            &[
+                ("effect", "deny"),
+                ("privilege", "eprint/move_archive"),
+                ("kind", "user"),
+                ("target", "ann@example.org"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&r), "/admin/grants");
+    let r = api
+        .post("/api/check", &token, check("eprint/move_archive"))
+        .await;
+    assert_eq!(r.body["allowed"], false, "a deny wins: {}", r.text);
+    b.submit(
+        "/admin/grants",
+        "/admin/grants/remove",
+        &[
+            ("privilege", "eprint/move_archive"),
+            ("kind", "user"),
+            ("target", "ann@example.org"),
+        ],
+    )
+    .await;
+    let r = api
+        .post("/api/check", &token, check("eprint/move_archive"))
+        .await;
+    assert_eq!(r.body["allowed"], true);
+
+    // Reorder: `-p` after the role removes it, before it does not.
+    b.submit(
+        &page,
+        &format!("{page}/add"),
+        &[("entry", "-eprint/buffer/move_archive:editor")],
+    )
+    .await;
+    let r = api
+        .post("/api/check", &token, check("eprint/move_archive"))
+        .await;
+    assert_eq!(r.body["allowed"], false);
+    b.submit(
+        &page,
+        &format!("{page}/move"),
+        &[("index", "1"), ("dir", "up")],
+    )
+    .await;
+    let u = api
+        .gh()
+        .show_user(&common::operator(), &UserRef::Id(UserId(ann)))
+        .await
+        .unwrap();
+    assert_eq!(
+        u.view().roles,
+        ["-eprint/buffer/move_archive:editor", "approve-hat"]
+    );
+    let r = api
+        .post("/api/check", &token, check("eprint/move_archive"))
+        .await;
+    assert_eq!(r.body["allowed"], true);
+
+    // Scope: out of scope now, so no editor bit.
+    b.submit(
+        &page,
+        &format!("{page}/scope"),
+        &[("scope", "divisions=law")],
+    )
+    .await;
+    let r = api
+        .post("/api/check", &token, check("eprint/move_archive"))
+        .await;
+    assert_eq!(r.body["allowed"], false);
+
+    // Type, deactivate.
+    b.submit(&page, &format!("{page}/type"), &[("type", "editor")])
+        .await;
+    let u = api
+        .gh()
+        .show_user(&common::operator(), &UserRef::Id(UserId(ann)))
+        .await
+        .unwrap();
+    assert_eq!(u.user_type, Some(TypeName::new("editor").unwrap()));
+    b.submit(&page, &format!("{page}/deactivate"), &[]).await;
+    let r = api
+        .post(
+            "/api/check",
+            &token,
+            json!({"user": ann, "privilege": "user/view"}),
+        )
+        .await;
+    assert_eq!(r.body["allowed"], false);
+    let shown = b.get(&page).await;
+    assert!(shown.text.contains("is deactivated"), "{}", shown.text);
+
+    // A generated password is shown once, on the answer only.
+    let r = b
+        .submit(&page, &format!("{page}/password"), &[("generate", "1")])
+        .await
+        .expect(StatusCode::OK);
+    assert!(r.text.contains("id=\"generated-password\""));
+    let again = b.get(&page).await;
+    assert!(!again.text.contains("generated-password"));
+}
+
+#[tokio::test]
+async fn creating_users_and_roles_through_the_ui() {
+    let api = api().await;
+    let mut b = admin(&api).await;
+    let r = b
+        .submit(
+            "/admin/users/new",
+            "/admin/users",
+            &[
+                ("email", "Bob@Example.org"),
+                ("full_name", "Bob"),
+                ("type", "user"),
+                ("password", "a-good-password"),
+                ("active", "1"),
+                ("confirm", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    assert!(location(&r).starts_with("/admin/users/"));
+    let r = b
+        .submit(
+            "/admin/users/new",
+            "/admin/users",
+            &[("email", "not-an-email")],
+        )
+        .await;
+    assert_eq!(location(&r), "/admin/users/new");
+    let page = b.get("/admin/users/new").await;
+    assert!(page.text.contains("notice error"), "{}", page.text);
+    let r = b
+        .submit(
+            "/admin/users/new",
+            "/admin/users",
+            &[("email", "gen@example.org")],
+        )
+        .await
+        .expect(StatusCode::OK);
+    assert!(r.text.contains("generated-password"));
+    let r = b
+        .submit(
+            "/admin/roles",
+            "/admin/roles",
+            &[
+                ("name", "reviewer"),
+                ("entries", "eprint/buffer/view\n+eprint/buffer/summary"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&r), "/admin/roles/reviewer");
+    let page = b.get("/admin/roles/reviewer").await.expect(StatusCode::OK);
+    assert!(page.text.contains("role reviewer created"));
+    assert!(
+        page.text.contains("Save role"),
+        "run-time roles are editable"
+    );
+    let page = b.get("/admin/roles/approve-hat").await;
+    assert!(!page.text.contains("Save role"), "file roles are read-only");
+}
+
+#[tokio::test]
+async fn user_data_is_escaped() {
+    let api = api().await;
+    let u = api
+        .gh()
+        .create_user(
+            &common::operator(),
+            CreateUser {
+                email: Email::new("xss@example.org").unwrap(),
+                username: None,
+                full_name: "<script>alert(1)</script>".into(),
+                affiliations: "\"><img src=x onerror=alert(2)>".into(),
+                password: PasswordSource::Clear(
+                    Password::new(PASSWORD, &PasswordPolicy::default()).unwrap(),
+                ),
+                active: true,
+                confirm: true,
+                user_type: None,
+                entries: vec![],
+            },
+        )
+        .await
+        .unwrap();
+    let mut b = admin(&api).await;
+    for path in ["/admin/users".to_owned(), format!("/admin/users/{}", u.id)] {
+        let r = b.get(&path).await.expect(StatusCode::OK);
+        assert!(!r.text.contains("<script>alert(1)"), "{path}");
+        assert!(!r.text.contains("<img src=x"), "{path}");
+        assert!(
+            r.text.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{path}"
+        );
+    }
+}
