@@ -73,6 +73,23 @@ pub enum Command {
     /// Service tokens for the repository application that calls `/api/check`.
     #[command(subcommand)]
     Tokens(TokensCmd),
+    /// Write the whole database (users with password hashes, roles, grants, credentials,
+    /// history) as JSON lines, to FILE or standard output.
+    ///
+    /// The format is in docs/export-format.md. The file holds password hashes and token
+    /// hashes: keep it as safe as the database (FILE is created readable by you only).
+    Export {
+        /// Where to write [default: standard output].
+        file: Option<PathBuf>,
+    },
+    /// Read an export into an empty database (SQLite or PostgreSQL), all or nothing.
+    ///
+    /// Refuses a database that holds anything, a file from a newer gatehouse, a truncated
+    /// file and any bad line (naming its number); nothing is written then.
+    Import {
+        /// The export file.
+        file: PathBuf,
+    },
     /// Bring the database's schema up to date (PostgreSQL nodes never do it on their own).
     ///
     /// Safe to run while nodes serve and from several places at once: migrations run in one

@@ -11,6 +11,7 @@ mod output;
 mod policy_cmd;
 mod serve_cmd;
 mod settings;
+mod transfer_cmd;
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -272,6 +273,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Tokens(cmd) => serve_cmd::tokens(&app, cmd).await,
         Command::Serve { listen } => serve_cmd::serve(&app, listen).await,
         Command::Migrate => serve_cmd::migrate(&app).await,
+        Command::Export { file } => transfer_cmd::export(&app, file.as_deref()).await,
+        Command::Import { file } => transfer_cmd::import(&app, &file).await,
     }
 }
 

@@ -9,64 +9,15 @@
 
 mod common;
 
-use common::{Env, Server};
-use sqlx::Connection;
-
-/// A fresh database, dropped at the end.
-struct TestDb {
-    admin: String,
-    name: String,
-    url: String,
-}
-
-impl TestDb {
-    fn create() -> Option<TestDb> {
-        let Ok(admin) = std::env::var("GATEHOUSE_TEST_DATABASE_URL") else {
-            if std::env::var("GATEHOUSE_REQUIRE_POSTGRES").as_deref() == Ok("1") {
-                panic!("GATEHOUSE_REQUIRE_POSTGRES=1 but GATEHOUSE_TEST_DATABASE_URL is not set");
-            }
-            println!(
-                "skipped: GATEHOUSE_TEST_DATABASE_URL is not set (PostgreSQL several-nodes test)"
-            );
-            return None;
-        };
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let name = format!("gh_nodes_{}_{}", std::process::id(), nanos % 1_000_000_000);
-        run_sql(&admin, &format!("CREATE DATABASE {name}"));
-        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
-        let url = format!("{base}/{name}");
-        Some(TestDb { admin, name, url })
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        run_sql(
-            &self.admin,
-            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
-        );
-    }
-}
-
-fn run_sql(url: &str, sql: &str) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let mut c = sqlx::PgConnection::connect(url).await.unwrap();
-        sqlx::query(sql).execute(&mut c).await.unwrap();
-    });
-}
+use common::{Env, Server, TestDb};
 
 const ASK: &str = r#"{"privilege":"eprint/edit","item":{"dataset":"eprint","status":"buffer"}}"#;
 
 #[test]
 fn two_nodes_on_one_database_see_each_others_changes_at_once() {
-    let Some(db) = TestDb::create() else { return };
+    let Some(db) = TestDb::create("nodes", "PostgreSQL several-nodes test") else {
+        return;
+    };
     let mut env = Env::new();
     env.extra_env
         .push(("GATEHOUSE_DATABASE_URL".into(), db.url.clone()));

@@ -13,6 +13,7 @@ pub mod login;
 pub mod service;
 pub mod snapshot;
 pub mod store;
+pub mod transfer;
 pub mod user;
 pub mod users;
 
@@ -27,5 +28,6 @@ pub use store::{
     Credential, CredentialKind, GrantFilter, HistoryFilter, LinkPurpose, NewCredential, Page,
     Store, StoreError, Tx, UserQuery,
 };
+pub use transfer::{ExportReport, ImportReport, TransferCounts};
 pub use user::{Channel, HistoryEvent, NewUser, StoredRole, User, UserView};
 pub use users::{CreateUser, PasswordSource};

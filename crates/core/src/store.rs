@@ -15,7 +15,12 @@
 //!   committing rolls it back;
 //! - after a method returns `Err`, the caller drops the `Tx` (PostgreSQL aborts the whole
 //!   transaction on an error; SQLite would not, and nobody may rely on either);
-//! - credentials and links are stored by the hash of their token only; a link is used once.
+//! - credentials and links are stored by the hash of their token only; a link is used once;
+//! - the `import_*` methods (for `gatehouse import` into an empty database) write records as
+//!   given, ids, times and versions included, and count nothing on users: importing a grant
+//!   on a user leaves the user's version and `updated` as imported; grants on roles and
+//!   system roles, and roles, still increment the policy generation; ids given to imported
+//!   users and history events are never handed out again by later inserts.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -306,6 +311,29 @@ pub trait Tx: Send {
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<UserId>, StoreError>;
+
+    /// The schema version of the database (what `gatehouse export` records).
+    async fn schema_version(&mut self) -> Result<i64, StoreError>;
+    /// Whether the database holds no users, run-time roles, grants, credentials or history
+    /// (counters and the schema do not count).
+    async fn is_empty(&mut self) -> Result<bool, StoreError>;
+    /// Every credential with the hash of its token, ordered by id (for export; expired ones
+    /// included).
+    async fn export_credentials(&mut self) -> Result<Vec<(Credential, String)>, StoreError>;
+    /// Inserts `user` exactly as given: id, created, updated and version included, with its
+    /// search row. `Conflict` if the email or username is taken.
+    async fn import_user(&mut self, user: &User) -> Result<(), StoreError>;
+    /// Adds a grant like [`Tx::add_grant`], except that a grant on a user leaves the user's
+    /// version and `updated` alone (they were imported as they stood).
+    async fn import_grant(&mut self, grant: &Grant) -> Result<bool, StoreError>;
+    /// Stores a credential created at `created` (rules as [`Tx::insert_credential`]).
+    async fn import_credential(
+        &mut self,
+        credential: &NewCredential,
+        created: DateTime<Utc>,
+    ) -> Result<Credential, StoreError>;
+    /// Records a history event keeping its id and time.
+    async fn import_history(&mut self, event: &HistoryEvent) -> Result<(), StoreError>;
 
     /// Commits the transaction.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;

@@ -372,6 +372,11 @@ pub(crate) fn channel_from_text(s: &str) -> Result<Channel, StoreError> {
     Channel::parse(s).ok_or_else(|| corrupt("history channel", s, "unknown channel"))
 }
 
+/// Whether the database holds no data, in SQL both backends run (true or 1 when empty).
+pub(crate) const IS_EMPTY: &str = "SELECT NOT (EXISTS (SELECT 1 FROM users) \
+     OR EXISTS (SELECT 1 FROM roles) OR EXISTS (SELECT 1 FROM grants) \
+     OR EXISTS (SELECT 1 FROM credentials) OR EXISTS (SELECT 1 FROM history))";
+
 /// A count or offset from the API as a SQL integer (saturating; nobody pages past 2^63).
 pub(crate) fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)

@@ -33,6 +33,7 @@
 mod credentials;
 mod policy;
 mod search;
+mod transfer;
 mod tx;
 mod users;
 
@@ -46,6 +47,7 @@ pub use credentials::*;
 pub use gatehouse_core::Store;
 pub use policy::*;
 pub use search::*;
+pub use transfer::*;
 pub use tx::*;
 pub use users::*;
 
@@ -129,6 +131,12 @@ macro_rules! conformance_tests {
             data_version_follows_committed_writes,
             dropped_transactions_leave_connections_usable,
             cancelled_begins_leave_connections_usable,
+            schema_version_is_current,
+            is_empty_until_anything_is_stored,
+            import_user_keeps_id_times_and_version,
+            import_grant_leaves_user_version_and_counts_role_grants,
+            import_credential_keeps_created_and_export_lists_hashes,
+            import_history_keeps_id_and_time,
         );
     };
     (optional $make:expr) => {

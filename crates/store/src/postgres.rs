@@ -429,6 +429,44 @@ impl Tx for PgTx {
         credentials::consume_link(&mut self.tx, purpose, token_hash, now).await
     }
 
+    async fn schema_version(&mut self) -> Result<i64, StoreError> {
+        sqlx::query_scalar("SELECT coalesce(max(version), 0)::BIGINT FROM schema_version")
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(backend)
+    }
+
+    async fn is_empty(&mut self) -> Result<bool, StoreError> {
+        sqlx::query_scalar(crate::codec::IS_EMPTY)
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(backend)
+    }
+
+    async fn export_credentials(&mut self) -> Result<Vec<(Credential, String)>, StoreError> {
+        credentials::export_credentials(&mut self.tx).await
+    }
+
+    async fn import_user(&mut self, user: &User) -> Result<(), StoreError> {
+        users::import_user(&mut self.tx, user).await
+    }
+
+    async fn import_grant(&mut self, grant: &Grant) -> Result<bool, StoreError> {
+        policy::import_grant(&mut self.tx, grant).await
+    }
+
+    async fn import_credential(
+        &mut self,
+        credential: &NewCredential,
+        created: DateTime<Utc>,
+    ) -> Result<Credential, StoreError> {
+        credentials::insert_credential_at(&mut self.tx, credential, created).await
+    }
+
+    async fn import_history(&mut self, event: &HistoryEvent) -> Result<(), StoreError> {
+        policy::import_history(&mut self.tx, event).await
+    }
+
     async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
         if self.writable {
             sqlx::query("UPDATE meta SET value = value + 1 WHERE key = 'data_version'")

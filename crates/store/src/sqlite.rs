@@ -58,6 +58,12 @@ const MAX_CONNECTIONS: u32 = 4;
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// The in-memory test database: its one connection must never be closed.
+    memory: bool,
+    /// For the in-memory database: a connection outside the pool that keeps the (shared
+    /// cache) database alive even when sqlx replaces the pool's connection, which it does
+    /// when an acquire is cancelled at the wrong moment.
+    _anchor: Option<std::sync::Arc<std::sync::Mutex<SqliteConnection>>>,
 }
 
 impl SqliteStore {
@@ -92,7 +98,11 @@ impl SqliteStore {
                     path.display()
                 ))
             })?;
-        let store = SqliteStore { pool };
+        let store = SqliteStore {
+            pool,
+            memory: false,
+            _anchor: None,
+        };
         store.migrate().await?;
         tracing::debug!(path = %path.display(), "opened sqlite store");
         Ok(store)
@@ -105,6 +115,12 @@ impl SqliteStore {
         let options = SqliteConnectOptions::from_str("sqlite::memory:")
             .map_err(backend)?
             .foreign_keys(true);
+        let anchor = {
+            use sqlx::Connection as _;
+            SqliteConnection::connect_with(&options)
+                .await
+                .map_err(backend)?
+        };
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
@@ -113,7 +129,11 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(backend)?;
-        let store = SqliteStore { pool };
+        let store = SqliteStore {
+            pool,
+            memory: true,
+            _anchor: Some(std::sync::Arc::new(std::sync::Mutex::new(anchor))),
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -195,13 +215,15 @@ async fn current_version(tx: &mut sqlx::Transaction<'static, Sqlite>) -> Result<
 impl Store for SqliteStore {
     async fn begin(&self) -> Result<Box<dyn Tx>, StoreError> {
         Ok(Box::new(
-            SqliteTx::start(&self.pool, "BEGIN IMMEDIATE", true).await?,
+            SqliteTx::start(&self.pool, "BEGIN IMMEDIATE", true, self.memory).await?,
         ))
     }
 
     async fn begin_read(&self) -> Result<Box<dyn Tx>, StoreError> {
         // Deferred: takes a read snapshot at the first read and never the write lock.
-        Ok(Box::new(SqliteTx::start(&self.pool, "BEGIN", false).await?))
+        Ok(Box::new(
+            SqliteTx::start(&self.pool, "BEGIN", false, self.memory).await?,
+        ))
     }
 
     async fn data_version(&self) -> Result<i64, StoreError> {
@@ -231,7 +253,8 @@ struct SqliteTx {
     writable: bool,
 }
 
-struct TxConn(Option<PoolConnection<Sqlite>>);
+/// The connection (taken by `commit` or `Drop`) and whether it must never be closed.
+struct TxConn(Option<PoolConnection<Sqlite>>, bool);
 
 impl std::ops::Deref for TxConn {
     type Target = SqliteConnection;
@@ -256,33 +279,52 @@ impl Drop for TxConn {
         let Some(mut conn) = self.0.take() else {
             return;
         };
+        let keep = self.1;
         match tokio::runtime::Handle::try_current() {
             Ok(handle) => {
                 handle.spawn(async move {
-                    match sqlx::query("ROLLBACK").execute(&mut *conn).await {
-                        Ok(_) => {}
-                        // The `BEGIN` never ran (the request was cancelled first): the
-                        // connection is clean. Closing it would lose an in-memory database.
-                        Err(e) if e.to_string().contains("no transaction is active") => {}
-                        Err(e) => {
-                            // The connection's state is unknown: do not reuse it.
-                            tracing::warn!(error = %e, "rollback failed; closing the connection");
-                            conn.close_on_drop();
+                    // A statement cancelled half-way may still be finishing ("SQL statements
+                    // in progress"): try a few times before giving up on the connection.
+                    let mut last = None;
+                    for attempt in 0..5u64 {
+                        match sqlx::query("ROLLBACK").execute(&mut *conn).await {
+                            Ok(_) => return,
+                            // The `BEGIN` never ran (the request was cancelled first): the
+                            // connection is clean.
+                            Err(e) if e.to_string().contains("no transaction is active") => return,
+                            Err(e) => last = Some(e),
                         }
+                        tokio::time::sleep(std::time::Duration::from_millis(5 * (attempt + 1)))
+                            .await;
+                    }
+                    let error = last.map(|e| e.to_string()).unwrap_or_default();
+                    if keep {
+                        // Closing the in-memory database's only connection would drop it.
+                        tracing::warn!(%error, "rollback failed; keeping the in-memory connection");
+                    } else {
+                        // The connection's state is unknown: do not reuse it.
+                        tracing::warn!(%error, "rollback failed; closing the connection");
+                        conn.close_on_drop();
                     }
                 });
             }
+            Err(_) if keep => {}
             Err(_) => conn.close_on_drop(),
         }
     }
 }
 
 impl SqliteTx {
-    async fn start(pool: &SqlitePool, begin: &str, writable: bool) -> Result<SqliteTx, StoreError> {
+    async fn start(
+        pool: &SqlitePool,
+        begin: &str,
+        writable: bool,
+        memory: bool,
+    ) -> Result<SqliteTx, StoreError> {
         // Guard the connection before `BEGIN` is sent: if this future is dropped while the
         // `BEGIN` runs, the guard's `ROLLBACK` ends it, so no connection goes back to the
         // pool inside a transaction.
-        let mut tx = TxConn(Some(pool.acquire().await.map_err(backend)?));
+        let mut tx = TxConn(Some(pool.acquire().await.map_err(backend)?), memory);
         sqlx::query(begin)
             .execute(&mut *tx)
             .await
@@ -436,6 +478,44 @@ impl Tx for SqliteTx {
         now: DateTime<Utc>,
     ) -> Result<Option<UserId>, StoreError> {
         credentials::consume_link(&mut self.tx, purpose, token_hash, now).await
+    }
+
+    async fn schema_version(&mut self) -> Result<i64, StoreError> {
+        sqlx::query_scalar("SELECT coalesce(max(version), 0) FROM schema_version")
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(backend)
+    }
+
+    async fn is_empty(&mut self) -> Result<bool, StoreError> {
+        sqlx::query_scalar(crate::codec::IS_EMPTY)
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(backend)
+    }
+
+    async fn export_credentials(&mut self) -> Result<Vec<(Credential, String)>, StoreError> {
+        credentials::export_credentials(&mut self.tx).await
+    }
+
+    async fn import_user(&mut self, user: &User) -> Result<(), StoreError> {
+        users::import_user(&mut self.tx, user).await
+    }
+
+    async fn import_grant(&mut self, grant: &Grant) -> Result<bool, StoreError> {
+        policy::import_grant(&mut self.tx, grant).await
+    }
+
+    async fn import_credential(
+        &mut self,
+        credential: &NewCredential,
+        created: DateTime<Utc>,
+    ) -> Result<Credential, StoreError> {
+        credentials::insert_credential_at(&mut self.tx, credential, created).await
+    }
+
+    async fn import_history(&mut self, event: &HistoryEvent) -> Result<(), StoreError> {
+        policy::import_history(&mut self.tx, event).await
     }
 
     async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {

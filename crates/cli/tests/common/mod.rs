@@ -282,3 +282,57 @@ pub fn http(
     };
     (status, json)
 }
+
+/// A fresh PostgreSQL database for one test, dropped at the end. Made from
+/// `GATEHOUSE_TEST_DATABASE_URL` (an admin URL such as
+/// `postgres://postgres@127.0.0.1:5432/postgres`).
+pub struct TestDb {
+    admin: String,
+    name: String,
+    pub url: String,
+}
+
+impl TestDb {
+    /// `None` (after printing `skipped: ...` for `what`) without
+    /// `GATEHOUSE_TEST_DATABASE_URL`, unless `GATEHOUSE_REQUIRE_POSTGRES=1`, which fails.
+    /// `tag` goes into the database name.
+    pub fn create(tag: &str, what: &str) -> Option<TestDb> {
+        let Ok(admin) = std::env::var("GATEHOUSE_TEST_DATABASE_URL") else {
+            if std::env::var("GATEHOUSE_REQUIRE_POSTGRES").as_deref() == Ok("1") {
+                panic!("GATEHOUSE_REQUIRE_POSTGRES=1 but GATEHOUSE_TEST_DATABASE_URL is not set");
+            }
+            println!("skipped: GATEHOUSE_TEST_DATABASE_URL is not set ({what})");
+            return None;
+        };
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let name = format!("gh_{tag}_{}_{}", std::process::id(), nanos % 1_000_000_000);
+        run_sql(&admin, &format!("CREATE DATABASE {name}"));
+        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+        let url = format!("{base}/{name}");
+        Some(TestDb { admin, name, url })
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        run_sql(
+            &self.admin,
+            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        );
+    }
+}
+
+fn run_sql(url: &str, sql: &str) {
+    use sqlx::Connection;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::query(sql).execute(&mut c).await.unwrap();
+    });
+}

@@ -21,8 +21,17 @@ pub(super) async fn insert_credential(
     conn: &mut PgConnection,
     c: &NewCredential,
 ) -> Result<Credential, StoreError> {
+    insert_credential_at(conn, c, codec::now()).await
+}
+
+/// Stores a credential created at `now` (now, or the imported time).
+pub(super) async fn insert_credential_at(
+    conn: &mut PgConnection,
+    c: &NewCredential,
+    now: DateTime<Utc>,
+) -> Result<Credential, StoreError> {
     codec::check_credential(c)?;
-    let now = codec::now();
+    let now = codec::truncate(now);
     let privileges = codec::printed(&c.privileges);
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO credentials (kind, token_hash, user_id, name, privileges, created, expires) \
@@ -164,4 +173,24 @@ pub(super) async fn consume_link(
     .map_err(backend)?;
     Ok(row
         .and_then(|(user_id, expires)| codec::live(Some(expires), now).then_some(UserId(user_id))))
+}
+
+pub(super) async fn export_credentials(
+    conn: &mut PgConnection,
+) -> Result<Vec<(Credential, String)>, StoreError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        credential: CredentialRecord,
+        token_hash: String,
+    }
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS}, token_hash FROM credentials ORDER BY id"
+    ))
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(backend)?;
+    rows.into_iter()
+        .map(|r| Ok((r.credential.into_credential()?, r.token_hash)))
+        .collect()
 }

@@ -140,6 +140,28 @@ pub(super) async fn roles(conn: &mut PgConnection) -> Result<Vec<StoredRole>, St
 }
 
 pub(super) async fn add_grant(conn: &mut PgConnection, grant: &Grant) -> Result<bool, StoreError> {
+    let added = insert_grant(conn, grant).await?;
+    if added {
+        grants_changed(conn, &grant.target).await?;
+    }
+    Ok(added)
+}
+
+/// A grant as imported: a grant on a user leaves the user's version alone; one on a role or
+/// system role counts in the policy generation as always.
+pub(super) async fn import_grant(
+    conn: &mut PgConnection,
+    grant: &Grant,
+) -> Result<bool, StoreError> {
+    let added = insert_grant(conn, grant).await?;
+    if added && !matches!(grant.target, GrantTarget::User(_)) {
+        bump_generation(conn).await?;
+    }
+    Ok(added)
+}
+
+/// Inserts a grant row; false when that exact grant exists.
+async fn insert_grant(conn: &mut PgConnection, grant: &Grant) -> Result<bool, StoreError> {
     let (kind, name, user_id) = codec::target_parts(&grant.target);
     let done = sqlx::query(
         "INSERT INTO grants (effect, privilege, target_kind, target_name, user_id) \
@@ -164,11 +186,7 @@ pub(super) async fn add_grant(conn: &mut PgConnection, grant: &Grant) -> Result<
             backend(e)
         }
     })?;
-    let added = done.rows_affected() > 0;
-    if added {
-        grants_changed(conn, &grant.target).await?;
-    }
-    Ok(added)
+    Ok(done.rows_affected() > 0)
 }
 
 pub(super) async fn remove_grants(
@@ -256,6 +274,33 @@ pub(super) async fn record(
     .bind(&event.target)
     .bind(details)
     .execute(&mut *conn)
+    .await
+    .map_err(backend)?;
+    Ok(())
+}
+
+/// A history event as imported, keeping its id and time, with the id sequence moved past
+/// the id; one statement.
+pub(super) async fn import_history(
+    conn: &mut PgConnection,
+    event: &HistoryEvent,
+) -> Result<(), StoreError> {
+    let details = serde_json::to_string(&event.details).map_err(backend)?;
+    let _: i64 = sqlx::query_scalar(
+        "WITH h AS (INSERT INTO history (id, at, actor, channel, action, user_id, target, \
+         details) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::JSONB) RETURNING id) \
+         SELECT setval(pg_get_serial_sequence('history', 'id'), \
+         GREATEST($1, (SELECT coalesce(max(id), 0) FROM history))) FROM h",
+    )
+    .bind(event.id)
+    .bind(codec::truncate(event.at))
+    .bind(&event.actor)
+    .bind(event.channel.as_str())
+    .bind(&event.action)
+    .bind(event.user_id.map(|u| u.0))
+    .bind(&event.target)
+    .bind(details)
+    .fetch_one(&mut *conn)
     .await
     .map_err(backend)?;
     Ok(())

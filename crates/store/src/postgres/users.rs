@@ -152,6 +152,32 @@ pub(super) async fn insert_user(
     Ok(stored(user.clone(), id, now, now, 1))
 }
 
+/// A user exactly as given (import), with their search row, and the id sequence moved past
+/// the id so that later inserts never hand it out again; one statement.
+const IMPORT_ONE: &str = "WITH u AS (\
+     INSERT INTO users (email, username, username_folded, full_name, affiliations, active, \
+     confirmed_at, password_hash, user_type, entries, editorial_scope, created, updated, id, \
+     version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+     RETURNING id), \
+     s AS (INSERT INTO user_search (user_id, haystack) SELECT id, $16 FROM u) \
+     SELECT setval(pg_get_serial_sequence('users', 'id'), \
+     GREATEST($14, (SELECT coalesce(max(id), 0) FROM users))) FROM u";
+
+pub(super) async fn import_user(conn: &mut PgConnection, user: &User) -> Result<(), StoreError> {
+    let new = as_new(user);
+    let c = Columns::of(&new);
+    let _: i64 = bind_columns!(sqlx::query_scalar(IMPORT_ONE), c)
+        .bind(codec::truncate(user.created))
+        .bind(codec::truncate(user.updated))
+        .bind(user.id.0)
+        .bind(user.version)
+        .bind(&c.haystack)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|e| write_error(e, &new))?;
+    Ok(())
+}
+
 /// Why one batch of a bulk insert failed.
 enum BulkError {
     /// A uniqueness rule; the caller finds out which value.

@@ -48,8 +48,17 @@ pub(super) async fn insert_credential(
     conn: &mut SqliteConnection,
     c: &NewCredential,
 ) -> Result<Credential, StoreError> {
+    insert_credential_at(conn, c, codec::now()).await
+}
+
+/// Stores a credential created at `now` (now, or the imported time).
+pub(super) async fn insert_credential_at(
+    conn: &mut SqliteConnection,
+    c: &NewCredential,
+    now: DateTime<Utc>,
+) -> Result<Credential, StoreError> {
     codec::check_credential(c)?;
-    let now = codec::now();
+    let now = codec::truncate(now);
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO credentials (kind, token_hash, user_id, name, privileges, created, expires) \
          VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -197,4 +206,24 @@ pub(super) async fn consume_link(
     };
     let expires = codec::time_from_text(&expires)?;
     Ok(codec::live(Some(expires), now).then_some(UserId(user_id)))
+}
+
+pub(super) async fn export_credentials(
+    conn: &mut SqliteConnection,
+) -> Result<Vec<(Credential, String)>, StoreError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        credential: CredentialRow,
+        token_hash: String,
+    }
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS}, token_hash FROM credentials ORDER BY id"
+    ))
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(backend)?;
+    rows.into_iter()
+        .map(|r| Ok((r.credential.into_credential()?, r.token_hash)))
+        .collect()
 }

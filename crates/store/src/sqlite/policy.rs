@@ -137,6 +137,28 @@ pub(super) async fn add_grant(
     conn: &mut SqliteConnection,
     grant: &Grant,
 ) -> Result<bool, StoreError> {
+    let added = insert_grant(conn, grant).await?;
+    if added {
+        grants_changed(conn, &grant.target).await?;
+    }
+    Ok(added)
+}
+
+/// A grant as imported: a grant on a user leaves the user's version alone; one on a role or
+/// system role counts in the policy generation as always.
+pub(super) async fn import_grant(
+    conn: &mut SqliteConnection,
+    grant: &Grant,
+) -> Result<bool, StoreError> {
+    let added = insert_grant(conn, grant).await?;
+    if added && !matches!(grant.target, GrantTarget::User(_)) {
+        bump_generation(conn).await?;
+    }
+    Ok(added)
+}
+
+/// Inserts a grant row; false when that exact grant exists.
+async fn insert_grant(conn: &mut SqliteConnection, grant: &Grant) -> Result<bool, StoreError> {
     let (kind, name, user_id) = codec::target_parts(&grant.target);
     let done = sqlx::query(
         "INSERT INTO grants (effect, privilege, target_kind, target_name, user_id) \
@@ -161,11 +183,7 @@ pub(super) async fn add_grant(
             backend(e)
         }
     })?;
-    let added = done.rows_affected() > 0;
-    if added {
-        grants_changed(conn, &grant.target).await?;
-    }
-    Ok(added)
+    Ok(done.rows_affected() > 0)
 }
 
 pub(super) async fn remove_grants(
@@ -240,11 +258,29 @@ pub(super) async fn record(
     conn: &mut SqliteConnection,
     event: &HistoryEvent,
 ) -> Result<(), StoreError> {
+    write_history(conn, event, None).await
+}
+
+/// A history event as imported, keeping its id (AUTOINCREMENT moves past it by itself).
+pub(super) async fn import_history(
+    conn: &mut SqliteConnection,
+    event: &HistoryEvent,
+) -> Result<(), StoreError> {
+    write_history(conn, event, Some(event.id)).await
+}
+
+/// Inserts a history row, with its id when given.
+async fn write_history(
+    conn: &mut SqliteConnection,
+    event: &HistoryEvent,
+    id: Option<i64>,
+) -> Result<(), StoreError> {
     let details = serde_json::to_string(&event.details).map_err(backend)?;
     sqlx::query(
-        "INSERT INTO history (at, actor, channel, action, user_id, target, details) \
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO history (id, at, actor, channel, action, user_id, target, details) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     )
+    .bind(id)
     .bind(codec::time_to_text(&event.at))
     .bind(&event.actor)
     .bind(event.channel.as_str())

@@ -200,6 +200,40 @@ pub(super) async fn insert_user(
     Ok(stored(user.clone(), id, now, now, 1))
 }
 
+/// A user exactly as given (import): id, times and version kept; AUTOINCREMENT moves past
+/// the id by itself.
+pub(super) async fn import_user(
+    conn: &mut SqliteConnection,
+    user: &User,
+) -> Result<(), StoreError> {
+    let new = as_new(user);
+    let c = Columns::of(&new);
+    sqlx::query(
+        "INSERT INTO users (id, email, username, username_folded, full_name, affiliations, \
+         active, confirmed_at, password_hash, user_type, entries, editorial_scope, created, \
+         updated, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(user.id.0)
+    .bind(c.email)
+    .bind(c.username)
+    .bind(&c.username_folded)
+    .bind(c.full_name)
+    .bind(c.affiliations)
+    .bind(c.active)
+    .bind(&c.confirmed_at)
+    .bind(c.password_hash)
+    .bind(c.user_type)
+    .bind(&c.entries)
+    .bind(&c.editorial_scope)
+    .bind(codec::time_to_text(&user.created))
+    .bind(codec::time_to_text(&user.updated))
+    .bind(user.version)
+    .execute(&mut *conn)
+    .await
+    .map_err(|e| write_error(e, &new))?;
+    insert_search_rows(conn, &[(user.id.0, &c.haystack)]).await
+}
+
 /// Why one batch of a bulk insert failed.
 enum BulkError {
     /// A uniqueness rule; the batch cannot tell which row, so the caller replays row by row.
