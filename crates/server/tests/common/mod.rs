@@ -61,6 +61,15 @@ impl Api {
 
     pub async fn with_policy(policy: PolicyConfig) -> Api {
         let store = Arc::new(gatehouse_store::SqliteStore::memory().await.unwrap());
+        Self::build(store, policy).await
+    }
+
+    /// An API over a given store (for example a wrapper that fails on purpose).
+    pub async fn with_store(store: Arc<dyn gatehouse_core::Store>) -> Api {
+        Self::build(store, PolicyConfig::builtin().clone()).await
+    }
+
+    async fn build(store: Arc<dyn gatehouse_core::Store>, policy: PolicyConfig) -> Api {
         let settings = Settings {
             password_policy: PasswordPolicy::default(),
             default_type: TypeName::new("user").unwrap(),
