@@ -255,6 +255,7 @@ impl Gatehouse {
         progress(plan.users.len() as u64 / 2);
 
         let label = self.actor_label(tx.as_mut(), ctx).await?;
+        let mut events = Vec::with_capacity(created.len());
         for (i, (user, (fixture, source))) in created.iter().zip(&to_create).enumerate() {
             for p in &fixture.allow {
                 tx.add_grant(&Grant {
@@ -264,7 +265,7 @@ impl Gatehouse {
                 })
                 .await?;
             }
-            tx.record(&crate::user::HistoryEvent {
+            events.push(crate::user::HistoryEvent {
                 id: 0,
                 at: now,
                 actor: label.clone(),
@@ -282,12 +283,12 @@ impl Gatehouse {
                     "allow": fixture.allow.iter().map(ToString::to_string).collect::<Vec<_>>(),
                     "password_source": source,
                 }),
-            })
-            .await?;
+            });
             if i % 1000 == 999 {
                 progress((plan.users.len() / 2 + i / 2) as u64);
             }
         }
+        tx.record_many(&events).await?;
         tx.commit().await?;
         progress(plan.users.len() as u64);
         let created_n = created.len();

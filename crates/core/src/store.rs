@@ -264,6 +264,13 @@ pub trait Tx: Send {
 
     /// Records a history event (in this transaction).
     async fn record(&mut self, event: &HistoryEvent) -> Result<(), StoreError>;
+    /// Records many history events, in order (bulk loads); the same as `record` for each.
+    async fn record_many(&mut self, events: &[HistoryEvent]) -> Result<(), StoreError> {
+        for e in events {
+            self.record(e).await?;
+        }
+        Ok(())
+    }
     /// Lists history events, oldest first.
     async fn history(&mut self, filter: &HistoryFilter) -> Result<Vec<HistoryEvent>, StoreError>;
 

@@ -131,6 +131,7 @@ macro_rules! conformance_tests {
             data_version_follows_committed_writes,
             dropped_transactions_leave_connections_usable,
             cancelled_begins_leave_connections_usable,
+            record_many_keeps_order,
             schema_version_is_current,
             is_empty_until_anything_is_stored,
             import_user_keeps_id_times_and_version,

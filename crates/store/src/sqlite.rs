@@ -419,6 +419,10 @@ impl Tx for SqliteTx {
         policy::record(&mut self.tx, event).await
     }
 
+    async fn record_many(&mut self, events: &[HistoryEvent]) -> Result<(), StoreError> {
+        policy::record_many(&mut self.tx, events).await
+    }
+
     async fn history(&mut self, filter: &HistoryFilter) -> Result<Vec<HistoryEvent>, StoreError> {
         policy::history(&mut self.tx, filter).await
     }

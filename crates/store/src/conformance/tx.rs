@@ -255,3 +255,23 @@ pub async fn cancelled_begins_leave_connections_usable(store: Arc<dyn Store>) {
         assert_eq!(tx.list_users(&UserQuery::default()).await.unwrap().total, 1);
     }
 }
+
+/// `record_many` stores every event, in order, like `record` one by one.
+pub async fn record_many_keeps_order(store: Arc<dyn Store>) {
+    let mut tx = begin(&*store).await;
+    let events: Vec<HistoryEvent> = (0..2500)
+        .map(|i| HistoryEvent {
+            target: format!("event {i}"),
+            details: json!({"n": i}),
+            ..history_event()
+        })
+        .collect();
+    tx.record_many(&events).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.begin_read().await.unwrap();
+    let got = tx.history(&HistoryFilter::default()).await.unwrap();
+    assert_eq!(got.len(), 2500);
+    assert_eq!(got[0].target, "event 0");
+    assert_eq!(got[2499].target, "event 2499");
+    assert_eq!(got[1234].details, json!({"n": 1234}));
+}

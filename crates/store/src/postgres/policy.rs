@@ -279,6 +279,34 @@ pub(super) async fn record(
     Ok(())
 }
 
+/// Many history events in multi-row statements of up to 1,000 rows, in order.
+pub(super) async fn record_many(
+    conn: &mut PgConnection,
+    events: &[HistoryEvent],
+) -> Result<(), StoreError> {
+    for chunk in events.chunks(1000) {
+        let mut q = sqlx::QueryBuilder::<sqlx::Postgres>::new(
+            "INSERT INTO history (at, actor, channel, action, user_id, target, details) ",
+        );
+        let mut rows = Vec::with_capacity(chunk.len());
+        for e in chunk {
+            rows.push((e, serde_json::to_string(&e.details).map_err(backend)?));
+        }
+        q.push_values(rows, |mut b, (e, details)| {
+            b.push_bind(codec::truncate(e.at))
+                .push_bind(e.actor.clone())
+                .push_bind(e.channel.as_str())
+                .push_bind(e.action.clone())
+                .push_bind(e.user_id.map(|u| u.0))
+                .push_bind(e.target.clone())
+                .push_bind(details)
+                .push_unseparated("::JSONB");
+        });
+        q.build().execute(&mut *conn).await.map_err(backend)?;
+    }
+    Ok(())
+}
+
 /// A history event as imported, keeping its id and time, with the id sequence moved past
 /// the id; one statement.
 pub(super) async fn import_history(

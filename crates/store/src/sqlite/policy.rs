@@ -269,6 +269,34 @@ pub(super) async fn import_history(
     write_history(conn, event, Some(event.id)).await
 }
 
+/// Many history events in multi-row statements (100 rows of 7 values stays far below
+/// SQLite's bound-parameter limit), in order.
+pub(super) async fn record_many(
+    conn: &mut SqliteConnection,
+    events: &[HistoryEvent],
+) -> Result<(), StoreError> {
+    for chunk in events.chunks(100) {
+        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO history (at, actor, channel, action, user_id, target, details) ",
+        );
+        let mut rows = Vec::with_capacity(chunk.len());
+        for e in chunk {
+            rows.push((e, serde_json::to_string(&e.details).map_err(backend)?));
+        }
+        q.push_values(rows, |mut b, (e, details)| {
+            b.push_bind(codec::time_to_text(&e.at))
+                .push_bind(e.actor.clone())
+                .push_bind(e.channel.as_str())
+                .push_bind(e.action.clone())
+                .push_bind(e.user_id.map(|u| u.0))
+                .push_bind(e.target.clone())
+                .push_bind(details);
+        });
+        q.build().execute(&mut *conn).await.map_err(backend)?;
+    }
+    Ok(())
+}
+
 /// Inserts a history row, with its id when given.
 async fn write_history(
     conn: &mut SqliteConnection,
