@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod browser;
+mod common;
 
 use browser::{Harness, PASSWORD};
 use fantoccini::Locator;

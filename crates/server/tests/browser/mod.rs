@@ -12,8 +12,7 @@ use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use gatehouse_core::{
-    Channel, Context, CreateUser, Email, Gatehouse, GrantTo, Lifetimes, Password, PasswordPolicy,
-    PasswordSource, Settings, UserRef,
+    Channel, Context, Email, Gatehouse, GrantTo, Lifetimes, PasswordPolicy, Settings, UserRef,
 };
 use gatehouse_policy::{Effect, PolicyConfig, Privilege, TypeName};
 use gatehouse_server::mail::FileOutbox;
@@ -199,27 +198,7 @@ impl Harness {
 
     /// Creates an active, confirmed user through the services; returns the id.
     pub async fn user(&self, email: &str, user_type: &str) -> i64 {
-        self.gh()
-            .create_user(
-                &operator(),
-                CreateUser {
-                    email: Email::new(email).unwrap(),
-                    username: None,
-                    full_name: String::new(),
-                    affiliations: String::new(),
-                    password: PasswordSource::Clear(
-                        Password::new(PASSWORD, &PasswordPolicy::default()).unwrap(),
-                    ),
-                    active: true,
-                    confirm: true,
-                    user_type: Some(TypeName::new(user_type).unwrap()),
-                    entries: vec![],
-                },
-            )
-            .await
-            .unwrap()
-            .id
-            .0
+        crate::common::seed_user(self.gh(), email, user_type).await
     }
 
     pub async fn goto(&self, path: &str) {

@@ -50,6 +50,30 @@ impl Resp {
     }
 }
 
+/// Creates an active, confirmed user with [`PASSWORD`] through the services; returns the id.
+pub async fn seed_user(gh: &Gatehouse, email: &str, user_type: &str) -> i64 {
+    let u = gh
+        .create_user(
+            &operator(),
+            CreateUser {
+                email: Email::new(email).unwrap(),
+                username: None,
+                full_name: String::new(),
+                affiliations: String::new(),
+                password: PasswordSource::Clear(
+                    Password::new(PASSWORD, &PasswordPolicy::default()).unwrap(),
+                ),
+                active: true,
+                confirm: true,
+                user_type: Some(TypeName::new(user_type).unwrap()),
+                entries: vec![],
+            },
+        )
+        .await
+        .unwrap();
+    u.id.0
+}
+
 pub fn operator() -> Context {
     Context::operator("tests", Channel::Cli)
 }
@@ -104,27 +128,7 @@ impl Api {
 
     /// Creates an active, confirmed user through the services.
     pub async fn user(&self, email: &str, user_type: &str) -> i64 {
-        let u = self
-            .gh()
-            .create_user(
-                &operator(),
-                CreateUser {
-                    email: Email::new(email).unwrap(),
-                    username: None,
-                    full_name: String::new(),
-                    affiliations: String::new(),
-                    password: PasswordSource::Clear(
-                        Password::new(PASSWORD, &PasswordPolicy::default()).unwrap(),
-                    ),
-                    active: true,
-                    confirm: true,
-                    user_type: Some(TypeName::new(user_type).unwrap()),
-                    entries: vec![],
-                },
-            )
-            .await
-            .unwrap();
-        u.id.0
+        seed_user(self.gh(), email, user_type).await
     }
 
     pub async fn allow(&self, privilege: &str, email: &str) {
