@@ -121,6 +121,9 @@ impl Gatehouse {
         let session_token = new_token();
         let bearer_token = new_token();
         let mut tx = self.begin().await?;
+        // Log ins are what add credentials, so they are where expired ones go: the table
+        // holds only live sessions, tokens and links.
+        tx.purge_expired(now).await?;
         for (kind, token, ttl) in [
             (CredentialKind::Session, &session_token, lifetimes.session),
             (CredentialKind::Bearer, &bearer_token, lifetimes.bearer),

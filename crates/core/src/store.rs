@@ -302,6 +302,9 @@ pub trait Tx: Send {
         kind: Option<CredentialKind>,
     ) -> Result<Vec<Credential>, StoreError>;
 
+    /// Deletes every credential and link that has expired at `now`; returns how many went.
+    async fn purge_expired(&mut self, now: DateTime<Utc>) -> Result<u64, StoreError>;
+
     /// Stores a single-use link token (by hash) for a user, valid until `expires`.
     async fn insert_link(
         &mut self,

@@ -125,6 +125,7 @@ macro_rules! conformance_tests {
             link_wrong_purpose_or_missing_is_none,
             link_expired_is_none_and_deleted,
             credentials_and_links_go_with_the_user,
+            purge_expired_keeps_live_ones,
             begin_read_sees_committed_data,
             tx_drop_rolls_back_everything,
             tx_commit_is_visible_to_the_next,

@@ -399,6 +399,10 @@ impl Tx for PgTx {
         credentials::delete_service_token(&mut self.tx, name).await
     }
 
+    async fn purge_expired(&mut self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        credentials::purge_expired(&mut self.tx, now).await
+    }
+
     async fn delete_user_credentials(
         &mut self,
         user: UserId,

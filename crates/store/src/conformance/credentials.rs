@@ -556,3 +556,82 @@ pub async fn begin_read_sees_committed_data(store: Arc<dyn Store>) {
     let mut tx = store.begin_read().await.unwrap();
     assert_eq!(tx.list_users(&UserQuery::default()).await.unwrap().total, 3);
 }
+
+/// `purge_expired` deletes the credentials and links expired at `now` (expiry exclusive, as
+/// everywhere) and nothing else: not live ones, not tokens that never expire.
+pub async fn purge_expired_keeps_live_ones(store: Arc<dyn Store>) {
+    let (ann, _) = ann_and_bob(&*store).await;
+    let now = at("2030-01-01T00:00:00.500000Z");
+    let mut tx = begin(&*store).await;
+    tx.insert_credential(&user_credential(
+        CredentialKind::Session,
+        1,
+        ann,
+        Some(now - Duration::hours(1)),
+    ))
+    .await
+    .unwrap();
+    tx.insert_credential(&user_credential(CredentialKind::Bearer, 2, ann, Some(now)))
+        .await
+        .unwrap();
+    tx.insert_credential(&user_credential(
+        CredentialKind::Session,
+        3,
+        ann,
+        Some(now + Duration::hours(1)),
+    ))
+    .await
+    .unwrap();
+    tx.insert_credential(&service(4, "app", &["check/any"]))
+        .await
+        .unwrap();
+    tx.insert_link(
+        LinkPurpose::Confirm,
+        ann,
+        &token(5),
+        now - Duration::minutes(1),
+    )
+    .await
+    .unwrap();
+    tx.insert_link(
+        LinkPurpose::Reset,
+        ann,
+        &token(6),
+        now + Duration::minutes(1),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = begin(&*store).await;
+    assert_eq!(
+        tx.purge_expired(now).await.unwrap(),
+        3,
+        "two credentials and one link"
+    );
+    tx.commit().await.unwrap();
+
+    let mut tx = store.begin_read().await.unwrap();
+    let left: Vec<String> = tx
+        .credentials(None)
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| format!("{:?}", c.kind))
+        .collect();
+    assert_eq!(left, ["Session", "Service"]);
+    drop(tx);
+    let mut tx = begin(&*store).await;
+    assert_eq!(
+        tx.consume_link(LinkPurpose::Reset, &token(6), now)
+            .await
+            .unwrap(),
+        Some(ann)
+    );
+    assert_eq!(
+        tx.consume_link(LinkPurpose::Confirm, &token(5), now - Duration::hours(1))
+            .await
+            .unwrap(),
+        None
+    );
+}

@@ -114,6 +114,26 @@ pub(super) async fn delete_user_credentials(
     Ok(done.rows_affected())
 }
 
+pub(super) async fn purge_expired(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let now = codec::truncate(now);
+    let mut n = 0;
+    for sql in [
+        "DELETE FROM credentials WHERE expires IS NOT NULL AND expires <= $1",
+        "DELETE FROM links WHERE expires <= $1",
+    ] {
+        n += sqlx::query(sql)
+            .bind(now)
+            .execute(&mut *conn)
+            .await
+            .map_err(backend)?
+            .rows_affected();
+    }
+    Ok(n)
+}
+
 pub(super) async fn credentials(
     conn: &mut PgConnection,
     kind: Option<CredentialKind>,

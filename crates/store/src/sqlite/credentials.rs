@@ -144,6 +144,26 @@ pub(super) async fn delete_user_credentials(
     Ok(done.rows_affected())
 }
 
+pub(super) async fn purge_expired(
+    conn: &mut SqliteConnection,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let now = codec::time_to_text(&now);
+    let mut n = 0;
+    for sql in [
+        "DELETE FROM credentials WHERE expires IS NOT NULL AND expires <= ?",
+        "DELETE FROM links WHERE expires <= ?",
+    ] {
+        n += sqlx::query(sql)
+            .bind(&now)
+            .execute(&mut *conn)
+            .await
+            .map_err(backend)?
+            .rows_affected();
+    }
+    Ok(n)
+}
+
 pub(super) async fn credentials(
     conn: &mut SqliteConnection,
     kind: Option<CredentialKind>,
