@@ -71,8 +71,8 @@ pub struct LoginGrant {
     pub user: User,
     /// Session token for the cookie.
     pub session_token: String,
-    /// Bearer token for the `Authorization` header.
-    pub bearer_token: String,
+    /// Bearer token for the `Authorization` header, when one was asked for.
+    pub bearer_token: Option<String>,
     /// When the bearer token expires.
     pub expires: DateTime<Utc>,
 }
@@ -105,13 +105,14 @@ pub struct ServiceToken {
 }
 
 impl Gatehouse {
-    /// Logs in: checks the password, confirmation and activity, then issues a session and a
-    /// bearer token.
+    /// Logs in: checks the password, confirmation and activity, then issues a session and,
+    /// when `bearer` is true, a bearer token.
     pub async fn login(
         &self,
         login: &str,
         password: &str,
         lifetimes: &Lifetimes,
+        bearer: bool,
     ) -> Result<Result<LoginGrant, LoginRefusal>, CoreError> {
         let user = match self.authenticate(login, password).await? {
             Ok(u) => u,
@@ -119,15 +120,17 @@ impl Gatehouse {
         };
         let now = Utc::now();
         let session_token = new_token();
-        let bearer_token = new_token();
+        // A browser (the admin UI) needs only the session; API clients also get a token.
+        let bearer_token = bearer.then(new_token);
         let mut tx = self.begin().await?;
         // Log ins are what add credentials, so they are where expired ones go: the table
         // holds only live sessions, tokens and links.
         tx.purge_expired(now).await?;
-        for (kind, token, ttl) in [
-            (CredentialKind::Session, &session_token, lifetimes.session),
-            (CredentialKind::Bearer, &bearer_token, lifetimes.bearer),
-        ] {
+        let mut issue = vec![(CredentialKind::Session, &session_token, lifetimes.session)];
+        if let Some(t) = &bearer_token {
+            issue.push((CredentialKind::Bearer, t, lifetimes.bearer));
+        }
+        for (kind, token, ttl) in issue {
             tx.insert_credential(&NewCredential {
                 kind,
                 token_hash: token_hash(token),

@@ -1,12 +1,10 @@
 //! Log in, log out, `me`, email confirmation and password reset links, health and readiness.
 
-use std::time::Instant;
-
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
-use gatehouse_core::{Channel, LoginRefusal, Password, UserRef};
+use gatehouse_core::{Channel, Password, UserRef};
 use serde::Deserialize;
 
 use crate::dto::{
@@ -14,18 +12,10 @@ use crate::dto::{
     TokenBody, UserOut,
 };
 use crate::error::{ApiError, ApiJson, ErrorBody};
-use crate::{AppState, Caller, ClientAddr, SESSION_COOKIE};
+use crate::{AppState, Caller, ClientAddr};
 
 fn cookie(state: &AppState, value: &str, max_age: i64) -> Option<HeaderValue> {
-    let secure = if state.0.settings.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
-    HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={value}; HttpOnly; SameSite=Lax; Path=/; Max-Age={max_age}{secure}"
-    ))
-    .ok()
+    HeaderValue::from_str(&state.0.session_cookie(value, max_age)).ok()
 }
 
 /// Log in with email or username and password. Only a right password on a confirmed and
@@ -51,24 +41,10 @@ pub async fn login(
         }
     };
     let s = &state.0;
-    if let Some(wait) = s.throttle.wait(&login, &addr, Instant::now()) {
-        let mut e = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_requests",
-            format!("too many failed log ins; try again in {wait} s"),
-        );
-        e.retry_after = Some(wait);
-        return Err(e);
-    }
-    match s
-        .gh
-        .login(&login, &req.password, &s.settings.lifetimes)
-        .await?
-    {
+    match s.attempt_login(&login, &req.password, &addr, true).await? {
         Ok(grant) => {
-            s.throttle.succeeded(&login, &addr);
             let body = LoginResponse {
-                token: grant.bearer_token.clone(),
+                token: grant.bearer_token.clone().unwrap_or_default(),
                 expires: grant.expires,
                 user: UserOut::from(&grant.user),
             };
@@ -82,18 +58,10 @@ pub async fn login(
             }
             Ok(resp)
         }
-        Err(refusal) => {
-            s.metrics.login_failure();
-            let status = match refusal {
-                LoginRefusal::InvalidCredentials => {
-                    s.throttle.failed(&login, &addr, Instant::now());
-                    StatusCode::UNAUTHORIZED
-                }
-                LoginRefusal::EmailUnconfirmed | LoginRefusal::AccountDisabled => {
-                    StatusCode::FORBIDDEN
-                }
-            };
-            Err(ApiError::new(status, refusal.code(), refusal.to_string()))
+        Err(f) => {
+            let mut e = ApiError::new(f.status, f.code, f.message);
+            e.retry_after = f.retry_after;
+            Err(e)
         }
     }
 }

@@ -59,6 +59,80 @@ pub struct Shared {
     pub settings: ServerSettings,
 }
 
+/// A log in refused by the server: throttled (429), bad credentials (401), or a right
+/// password on an unconfirmed or disabled account (403).
+#[derive(Debug, Clone)]
+pub struct LoginFailure {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Stable code (`too_many_requests`, `invalid_credentials`, ...).
+    pub code: &'static str,
+    /// For people.
+    pub message: String,
+    /// Seconds to wait, when throttled.
+    pub retry_after: Option<u64>,
+}
+
+impl Shared {
+    /// The one log in path of the JSON API and the admin UI: the throttle's verdict, the
+    /// services' log in, then the throttle's and the metrics' bookkeeping.
+    pub async fn attempt_login(
+        &self,
+        login: &str,
+        password: &str,
+        address: &str,
+        bearer: bool,
+    ) -> Result<Result<gatehouse_core::LoginGrant, LoginFailure>, gatehouse_core::CoreError> {
+        if let Some(wait) = self.throttle.wait(login, address, Instant::now()) {
+            return Ok(Err(LoginFailure {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                code: "too_many_requests",
+                message: format!("too many failed log ins; try again in {wait} s"),
+                retry_after: Some(wait),
+            }));
+        }
+        match self
+            .gh
+            .login(login, password, &self.settings.lifetimes, bearer)
+            .await?
+        {
+            Ok(grant) => {
+                self.throttle.succeeded(login, address);
+                Ok(Ok(grant))
+            }
+            Err(refusal) => {
+                self.metrics.login_failure();
+                let status = match refusal {
+                    gatehouse_core::LoginRefusal::InvalidCredentials => {
+                        self.throttle.failed(login, address, Instant::now());
+                        StatusCode::UNAUTHORIZED
+                    }
+                    gatehouse_core::LoginRefusal::EmailUnconfirmed
+                    | gatehouse_core::LoginRefusal::AccountDisabled => StatusCode::FORBIDDEN,
+                };
+                Ok(Err(LoginFailure {
+                    status,
+                    code: refusal.code(),
+                    message: refusal.to_string(),
+                    retry_after: None,
+                }))
+            }
+        }
+    }
+
+    /// The `Set-Cookie` value for the session cookie (`max_age` 0 ends it).
+    pub fn session_cookie(&self, token: &str, max_age: i64) -> String {
+        let secure = if self.settings.secure_cookies {
+            "; Secure"
+        } else {
+            ""
+        };
+        format!(
+            "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/; Max-Age={max_age}{secure}"
+        )
+    }
+}
+
 /// The router's state.
 #[derive(Debug, Clone)]
 pub struct AppState(pub Arc<Shared>);

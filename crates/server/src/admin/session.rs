@@ -1,20 +1,17 @@
 //! Log in and log out pages. Logging in calls the same [`gatehouse_core::Gatehouse::login`]
 //! as `POST /api/login`, with the server's throttle and the same refusals, and sets the same
-//! `gatehouse_session` cookie; the bearer token a log in also issues is ended at once, as the
-//! browser never needs it. The log in form is protected by a double-submit cookie (there is
+//! `gatehouse_session` cookie (through [`crate::Shared::attempt_login`]); no bearer token is
+//! issued, as the browser never needs one. The log in form is protected by a double-submit cookie (there is
 //! no session yet to derive a token from).
-
-use std::time::Instant;
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Form;
-use gatehouse_core::LoginRefusal;
 
 use super::html::{self, esc, Chrome, Notice};
 use super::{cookie, csrf_refused, html_page, notice_from, redirect_with, same, set_cookie};
-use crate::{request_token, AppState, Caller, ClientAddr, SESSION_COOKIE};
+use crate::{request_token, AppState, Caller, ClientAddr};
 
 const LOGIN_CSRF_COOKIE: &str = "gatehouse_login_csrf";
 
@@ -28,10 +25,7 @@ fn secure(state: &AppState) -> &'static str {
 
 /// The `Set-Cookie` value that ends the session cookie in the browser.
 pub(crate) fn clear_cookie(state: &AppState) -> String {
-    format!(
-        "{SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0{}",
-        secure(state)
-    )
+    state.0.session_cookie("", 0)
 }
 
 fn login_page(status: StatusCode, csrf: &str, login: &str, notice: Option<Notice>) -> Response {
@@ -111,21 +105,8 @@ pub async fn login(
         );
     }
     let s = &state.0;
-    if let Some(wait) = s.throttle.wait(&login, &addr, Instant::now()) {
-        return refuse(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!("too many failed log ins; try again in {wait} s"),
-        );
-    }
-    match s.gh.login(&login, password, &s.settings.lifetimes).await {
+    match s.attempt_login(&login, password, &addr, false).await {
         Ok(Ok(grant)) => {
-            s.throttle.succeeded(&login, &addr);
-            // The browser only needs the session; end the bearer token the log in issued.
-            if let Ok(Some(r)) = s.gh.resolve_token(&grant.bearer_token).await {
-                if let Err(e) = s.gh.logout(r.principal.credential).await {
-                    tracing::warn!(error = %e, "admin ui: could not end the unused bearer token");
-                }
-            }
             let mut resp = redirect_with(
                 "/admin/users",
                 Some(Notice {
@@ -135,27 +116,20 @@ pub async fn login(
             );
             set_cookie(
                 &mut resp,
-                &format!(
-                    "{SESSION_COOKIE}={}; HttpOnly; SameSite=Lax; Path=/; Max-Age={}{}",
-                    grant.session_token,
+                &s.session_cookie(
+                    &grant.session_token,
                     s.settings.lifetimes.session.num_seconds(),
-                    secure(&state)
                 ),
             );
             resp
         }
-        Ok(Err(refusal)) => {
-            s.metrics.login_failure();
-            let status = match refusal {
-                LoginRefusal::InvalidCredentials => {
-                    s.throttle.failed(&login, &addr, Instant::now());
-                    StatusCode::UNAUTHORIZED
-                }
-                LoginRefusal::EmailUnconfirmed | LoginRefusal::AccountDisabled => {
-                    StatusCode::FORBIDDEN
-                }
+        Ok(Err(f)) => {
+            let text = if f.status == StatusCode::TOO_MANY_REQUESTS {
+                f.message
+            } else {
+                format!("log in refused: {}", f.message)
             };
-            refuse(status, format!("log in refused: {refusal}"))
+            refuse(f.status, text)
         }
         Err(e) => super::internal(&Chrome::default(), &e.to_string()),
     }
