@@ -155,10 +155,29 @@ impl Gatehouse {
     where
         F: FnOnce(&mut User) -> Result<Option<serde_json::Value>, CoreError> + Send,
     {
+        self.change_user_checked(ctx, who, privilege, action, &[], change)
+            .await
+    }
+
+    /// `change_user`, also checking (in the same transaction, after authorization) that
+    /// every role named by `entries` exists.
+    async fn change_user_checked<F>(
+        &self,
+        ctx: &Context,
+        who: &UserRef,
+        privilege: &str,
+        action: &str,
+        entries: &[Entry],
+        change: F,
+    ) -> Result<(User, Changed), CoreError>
+    where
+        F: FnOnce(&mut User) -> Result<Option<serde_json::Value>, CoreError> + Send,
+    {
         let mut tx = self.begin().await?;
         let mut user = self.find_user(tx.as_mut(), who).await?;
         self.authorize_on_user(tx.as_mut(), ctx, privilege, &user)
             .await?;
+        self.check_entries(tx.as_mut(), entries).await?;
         let Some(details) = change(&mut user)? else {
             return Ok((user, Changed::No));
         };
@@ -315,21 +334,25 @@ impl Gatehouse {
         who: &UserRef,
         entries: Vec<Entry>,
     ) -> Result<(User, Changed), CoreError> {
-        {
-            let mut tx = self.begin().await?;
-            self.check_entries(tx.as_mut(), &entries).await?;
-        }
-        self.change_user(ctx, who, "user/staff/edit", "user.set_roles", move |u| {
-            if u.entries == entries {
-                return Ok(None);
-            }
-            let before: Vec<String> = u.entries.iter().map(ToString::to_string).collect();
-            u.entries = entries;
-            Ok(Some(json!({
-                "before": before,
-                "after": u.entries.iter().map(ToString::to_string).collect::<Vec<_>>(),
-            })))
-        })
+        let check = entries.clone();
+        self.change_user_checked(
+            ctx,
+            who,
+            "user/staff/edit",
+            "user.set_roles",
+            &check,
+            move |u| {
+                if u.entries == entries {
+                    return Ok(None);
+                }
+                let before: Vec<String> = u.entries.iter().map(ToString::to_string).collect();
+                u.entries = entries;
+                Ok(Some(json!({
+                    "before": before,
+                    "after": u.entries.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                })))
+            },
+        )
         .await
     }
 
@@ -340,18 +363,21 @@ impl Gatehouse {
         who: &UserRef,
         entry: Entry,
     ) -> Result<(User, Changed), CoreError> {
-        {
-            let mut tx = self.begin().await?;
-            self.check_entries(tx.as_mut(), std::slice::from_ref(&entry))
-                .await?;
-        }
-        self.change_user(ctx, who, "user/staff/edit", "user.add_role", move |u| {
-            if u.entries.contains(&entry) {
-                return Ok(None);
-            }
-            u.entries.push(entry.clone());
-            Ok(Some(json!({"added": entry.to_string()})))
-        })
+        let check = [entry.clone()];
+        self.change_user_checked(
+            ctx,
+            who,
+            "user/staff/edit",
+            "user.add_role",
+            &check,
+            move |u| {
+                if u.entries.contains(&entry) {
+                    return Ok(None);
+                }
+                u.entries.push(entry.clone());
+                Ok(Some(json!({"added": entry.to_string()})))
+            },
+        )
         .await
     }
 
