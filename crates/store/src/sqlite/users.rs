@@ -191,12 +191,7 @@ pub(super) async fn insert_user(
         .fetch_one(&mut *conn)
         .await
         .map_err(|e| write_error(e, user))?;
-    sqlx::query("INSERT INTO user_search (user_id, haystack) VALUES (?, ?)")
-        .bind(id)
-        .bind(&c.haystack)
-        .execute(&mut *conn)
-        .await
-        .map_err(backend)?;
+    insert_search_rows(conn, &[(id, &c.haystack)]).await?;
     Ok(stored(user.clone(), id, now, now, 1))
 }
 
