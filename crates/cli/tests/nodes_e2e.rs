@@ -1,10 +1,12 @@
-//! Several `gatehouse serve` nodes on one PostgreSQL database (issue 6): a change made
-//! through one node is seen by the very next check on the other, with no new log in, and
-//! two nodes creating the same email give one user and one clean conflict.
+//! Several `gatehouse serve` nodes on one database (issue 6), on PostgreSQL and on one SQLite
+//! file: a change made through one node, or by the command line beside them, is seen by the
+//! very next check on the other, with no new log in, and two nodes creating the same email
+//! give one user and one clean conflict.
 //!
-//! Needs `GATEHOUSE_TEST_DATABASE_URL` (an admin URL such as
-//! `postgres://postgres@127.0.0.1:5432/postgres`); skipped without it unless
-//! `GATEHOUSE_REQUIRE_POSTGRES=1`, which `.ci/run` sets.
+//! The PostgreSQL run needs `GATEHOUSE_TEST_DATABASE_URL` (an admin URL such as
+//! `postgres://postgres@127.0.0.1:5432/postgres`); it is skipped without it unless
+//! `GATEHOUSE_REQUIRE_POSTGRES=1`, which `.ci/run` sets. The SQLite run always runs: it is
+//! the one that exercises the WAL-index commit probe across processes.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -13,19 +15,18 @@ use common::{Env, Server, TestDb};
 
 const ASK: &str = r#"{"privilege":"eprint/edit","item":{"dataset":"eprint","status":"buffer"}}"#;
 
+const USERS: &str = "- email: admin@example.org\n  active: true\n  confirmed: true\n  password: admin-password\n  type: admin\n  allow: [superuser-access]\n\
+         - email: ed@example.org\n  active: true\n  confirmed: true\n  password: editor-password\n  type: editor\n";
+
 #[test]
-fn two_nodes_on_one_database_see_each_others_changes_at_once() {
+fn two_nodes_on_one_postgresql_database_see_each_others_changes_at_once() {
     let Some(db) = TestDb::create("nodes", "PostgreSQL several-nodes test") else {
         return;
     };
     let mut env = Env::new();
     env.extra_env
         .push(("GATEHOUSE_DATABASE_URL".into(), db.url.clone()));
-    env.write(
-        "users.yaml",
-        "- email: admin@example.org\n  active: true\n  confirmed: true\n  password: admin-password\n  type: admin\n  allow: [superuser-access]\n\
-         - email: ed@example.org\n  active: true\n  confirmed: true\n  password: editor-password\n  type: editor\n",
-    );
+    env.write("users.yaml", USERS);
     // A node refuses an unmigrated database and says what to do.
     env.run(&["users", "list"])
         .code(2)
@@ -33,10 +34,22 @@ fn two_nodes_on_one_database_see_each_others_changes_at_once() {
     env.run(&["migrate"])
         .ok()
         .out_contains("migrated from version 0");
+    two_nodes(&env);
+}
+
+#[test]
+fn two_nodes_on_one_sqlite_file_see_each_others_changes_at_once() {
+    let env = Env::new();
+    env.write("users.yaml", USERS);
+    two_nodes(&env);
+}
+
+/// The scenario, on whatever database `env` points at (migrated).
+fn two_nodes(env: &Env) {
     env.run(&["fixtures", "load"]).ok();
 
-    let a = Server::start(&env);
-    let b = Server::start(&env);
+    let a = Server::start(env);
+    let b = Server::start(env);
     let login = |s: &Server, email: &str, pw: &str| {
         let (status, body) = s.call(
             "POST",
@@ -69,6 +82,21 @@ fn two_nodes_on_one_database_see_each_others_changes_at_once() {
     );
     let (_, d) = a.call("POST", "/api/check", Some(&ed), Some(ASK));
     assert_eq!(d["allowed"], true, "{d}");
+
+    // The command line beside the nodes (a third process) denies, then removes the deny:
+    // the next check on each node sees each change.
+    env.run(&["access", "deny", "eprint/edit", "user", "ed@example.org"])
+        .ok();
+    for node in [&a, &b] {
+        let (_, d) = node.call("POST", "/api/check", Some(&ed), Some(ASK));
+        assert_eq!(d["allowed"], false, "{d}");
+    }
+    env.run(&["access", "remove", "eprint/edit", "user", "ed@example.org"])
+        .ok();
+    for node in [&a, &b] {
+        let (_, d) = node.call("POST", "/api/check", Some(&ed), Some(ASK));
+        assert_eq!(d["mask"], 8, "{d}");
+    }
 
     // A role created and given through node B: node A's next check sees it.
     let role = r#"{"name":"approve-hat","privileges":["eprint/archive/move_buffer:editor-not-held","eprint/buffer/move_archive:editor"]}"#;

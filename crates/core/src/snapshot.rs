@@ -3,9 +3,11 @@
 //! Every committed write on any process increments the store's data version
 //! ([`crate::Store::data_version`]). A [`Snapshot`] holds what was read while the version
 //! stood still: resolved tokens, users with their grants, the compiled policy. Each request
-//! reads the version once (one small query); when it moved, the snapshot is replaced and
-//! refilled on demand. So caches never serve data older than the request's start, on any
-//! node, and a node that cannot read the version serves nothing from cache.
+//! reads the version once (one small query, or none when the store can tell that nothing
+//! committed since its last read: [`crate::Store::data_version_unchanged`]); when it moved,
+//! the snapshot is replaced and refilled on demand. So caches never serve data older than
+//! the request's start, on any node, and a node that cannot read the version serves nothing
+//! from cache.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -121,6 +123,11 @@ impl VersionGate {
         store: &Arc<dyn crate::Store>,
         gate: &Arc<VersionGate>,
     ) -> Result<i64, CoreError> {
+        // A store that can tell for certain that nothing committed since its last read
+        // (SQLite's WAL-index header) answers at once, without a query or a hand-off.
+        if let Some(version) = store.data_version_unchanged() {
+            return Ok(version);
+        }
         let (tx, rx) = tokio::sync::oneshot::channel();
         let start = {
             let mut g = self

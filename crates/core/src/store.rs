@@ -201,6 +201,15 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// increases, read without a transaction. Caches compare it to know whether anything
     /// changed, on this process or any other, since they were filled.
     async fn data_version(&self) -> Result<i64, StoreError>;
+    /// The data version without a round trip, when the store can tell cheaply and for
+    /// certain that no transaction has committed, on any process, since its last
+    /// [`Store::data_version`] read; then it is that read's answer. `None` when it cannot
+    /// tell (the default), and callers read [`Store::data_version`]. Never answers with a
+    /// version older than a commit that finished before the call. Called on every request,
+    /// on the runtime's threads: it must not block for longer than a memory read.
+    fn data_version_unchanged(&self) -> Option<i64> {
+        None
+    }
     /// `sqlite` or `postgres`, for messages.
     fn kind(&self) -> &'static str;
 }

@@ -130,6 +130,7 @@ macro_rules! conformance_tests {
             tx_drop_rolls_back_everything,
             tx_commit_is_visible_to_the_next,
             data_version_follows_committed_writes,
+            data_version_shortcut_is_never_stale,
             dropped_transactions_leave_connections_usable,
             cancelled_begins_leave_connections_usable,
             record_many_keeps_order,

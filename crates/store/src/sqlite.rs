@@ -11,6 +11,7 @@
 //! The schema is applied by a small runner ([`SqliteStore::migrate`]) that records each
 //! version in `schema_version` and refuses a database newer than [`SCHEMA_VERSION`].
 
+mod commit_probe;
 mod credentials;
 mod policy;
 mod users;
@@ -47,6 +48,9 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     ),
 ];
 
+/// Reads the data version (see [`Store::data_version`]).
+const DATA_VERSION: &str = "SELECT value FROM meta WHERE key = 'data_version'";
+
 /// How long a transaction waits for another one's write lock before it gives up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -60,10 +64,15 @@ pub struct SqliteStore {
     pool: SqlitePool,
     /// The in-memory test database: its one connection must never be closed.
     memory: bool,
-    /// For the in-memory database: a connection outside the pool that keeps the (shared
-    /// cache) database alive even when sqlx replaces the pool's connection, which it does
-    /// when an acquire is cancelled at the wrong moment.
+    /// A connection outside the pool that is never closed. For the in-memory database it
+    /// keeps the (shared cache) database alive even when sqlx replaces the pool's
+    /// connection, which it does when an acquire is cancelled at the wrong moment. For a
+    /// file it keeps the WAL-index (`-shm` file) that `probe` reads from being deleted and
+    /// recreated, which SQLite does only when the last connection closes.
     _anchor: Option<std::sync::Arc<std::sync::Mutex<SqliteConnection>>>,
+    /// Answers "nothing committed since the last data version read" without a query (file
+    /// databases in WAL mode; see `commit_probe`).
+    probe: Option<std::sync::Arc<commit_probe::CommitProbe>>,
 }
 
 impl SqliteStore {
@@ -90,7 +99,7 @@ impl SqliteStore {
             .busy_timeout(BUSY_TIMEOUT);
         let pool = SqlitePoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .map_err(|e| {
                 StoreError::Backend(format!(
@@ -98,13 +107,31 @@ impl SqliteStore {
                     path.display()
                 ))
             })?;
-        let store = SqliteStore {
+        let mut store = SqliteStore {
             pool,
             memory: false,
             _anchor: None,
+            probe: None,
         };
         store.migrate().await?;
-        tracing::debug!(path = %path.display(), "opened sqlite store");
+        // The anchor maps the WAL-index at its first read and keeps it until it closes.
+        let mut anchor = {
+            use sqlx::Connection as _;
+            SqliteConnection::connect_with(&options)
+                .await
+                .map_err(backend)?
+        };
+        let _: i64 = sqlx::query_scalar(DATA_VERSION)
+            .fetch_one(&mut anchor)
+            .await
+            .map_err(backend)?;
+        store.probe = commit_probe::CommitProbe::open(path).map(std::sync::Arc::new);
+        store._anchor = Some(std::sync::Arc::new(std::sync::Mutex::new(anchor)));
+        tracing::debug!(
+            path = %path.display(),
+            commit_probe = store.probe.is_some(),
+            "opened sqlite store"
+        );
         Ok(store)
     }
 
@@ -133,6 +160,7 @@ impl SqliteStore {
             pool,
             memory: true,
             _anchor: Some(std::sync::Arc::new(std::sync::Mutex::new(anchor))),
+            probe: None,
         };
         store.migrate().await?;
         Ok(store)
@@ -193,6 +221,12 @@ impl SqliteStore {
         current_version(&mut tx).await
     }
 
+    /// Whether the data version can be answered without a query while nothing commits
+    /// (a file database in WAL mode on a unix system; never the in-memory one).
+    pub fn has_commit_probe(&self) -> bool {
+        self.probe.is_some()
+    }
+
     /// The connection pool, for tools and benchmarks that need raw SQL.
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
@@ -227,10 +261,21 @@ impl Store for SqliteStore {
     }
 
     async fn data_version(&self) -> Result<i64, StoreError> {
-        sqlx::query_scalar("SELECT value FROM meta WHERE key = 'data_version'")
+        // The header is read BEFORE the query, so the version read is at least as new as
+        // the state that header describes.
+        let seen = self.probe.as_ref().and_then(|p| p.header());
+        let version = sqlx::query_scalar(DATA_VERSION)
             .fetch_one(&self.pool)
             .await
-            .map_err(backend)
+            .map_err(backend)?;
+        if let (Some(probe), Some(seen)) = (&self.probe, seen) {
+            probe.record(seen, version);
+        }
+        Ok(version)
+    }
+
+    fn data_version_unchanged(&self) -> Option<i64> {
+        self.probe.as_ref()?.unchanged()
     }
 
     fn kind(&self) -> &'static str {

@@ -1,7 +1,8 @@
 //! The store conformance suite on SQLite, twice: on an in-memory database and on a database
 //! file in a temporary directory (WAL, the way a node runs). Plus what only SQLite has: the
-//! schema version guard, migrating an old file, rebuilding a damaged search index, and how
-//! transactions on one file wait for each other (writers queue, readers do not).
+//! schema version guard, migrating an old file, rebuilding a damaged search index, how
+//! transactions on one file wait for each other (writers queue, readers do not), and the
+//! WAL-index commit probe that answers the data version without a query.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -43,6 +44,10 @@ impl Store for FileStore {
 
     async fn data_version(&self) -> Result<i64, StoreError> {
         self.store.data_version().await
+    }
+
+    fn data_version_unchanged(&self) -> Option<i64> {
+        self.store.data_version_unchanged()
     }
 
     fn kind(&self) -> &'static str {
@@ -320,4 +325,118 @@ async fn an_old_database_is_migrated_and_keeps_its_data() {
         .unwrap();
     assert_eq!(old.version, 1);
     assert!(tx.credentials(None).await.unwrap().is_empty());
+}
+
+fn probe_user(email: &str) -> gatehouse_core::NewUser {
+    gatehouse_core::NewUser {
+        email: email.parse().unwrap(),
+        username: None,
+        full_name: String::new(),
+        affiliations: String::new(),
+        active: true,
+        confirmed_at: None,
+        password_hash: None,
+        user_type: None,
+        entries: vec![],
+        editorial_scope: vec![],
+    }
+}
+
+/// Two stores on one file (two nodes): node A answers its data version from the WAL-index
+/// header while nothing commits, and stops doing so as soon as node B commits, through WAL
+/// restarts (checkpoints that let the next writer start the log over) too.
+#[tokio::test]
+async fn the_commit_probe_answers_until_another_node_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gatehouse.sqlite");
+    let a = SqliteStore::open(&path).await.unwrap();
+    let b = SqliteStore::open(&path).await.unwrap();
+    assert!(a.has_commit_probe() && b.has_commit_probe());
+    assert!(!SqliteStore::memory().await.unwrap().has_commit_probe());
+
+    let mut version = a.data_version().await.unwrap();
+    for round in 0..40 {
+        assert_eq!(
+            a.data_version_unchanged(),
+            Some(version),
+            "round {round}: nothing committed, so no query is needed"
+        );
+        // Reads on B change nothing.
+        let mut tx = b.begin_read().await.unwrap();
+        tx.list_users(&UserQuery::default()).await.unwrap();
+        drop(tx);
+        assert_eq!(a.data_version_unchanged(), Some(version), "round {round}");
+
+        let mut tx = b.begin().await.unwrap();
+        tx.insert_user(&probe_user(&format!("n{round}@example.org")))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(
+            a.data_version_unchanged(),
+            None,
+            "round {round}: B committed; A must read again"
+        );
+        if round % 3 == 0 {
+            // Empty the WAL: the next writer restarts it from frame 0 with new salts.
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(b.pool())
+                .await
+                .unwrap();
+        }
+        let next = a.data_version().await.unwrap();
+        assert_eq!(next, version + 1, "round {round}");
+        version = next;
+    }
+}
+
+/// A node that keeps asking while another one commits as fast as it can never gets an
+/// answer older than a commit that had finished before it asked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_commit_probe_is_never_stale_under_concurrent_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gatehouse.sqlite");
+    let reader = Arc::new(SqliteStore::open(&path).await.unwrap());
+    let writer = SqliteStore::open(&path).await.unwrap();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // Keep the reader's probe fed with fresh reads, as requests do.
+    let feeder = {
+        let (reader, stop) = (reader.clone(), stop.clone());
+        tokio::spawn(async move {
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                reader.data_version().await.unwrap();
+            }
+        })
+    };
+    let mut answered = 0;
+    for i in 0..300 {
+        let mut tx = writer.begin().await.unwrap();
+        tx.insert_user(&probe_user(&format!("w{i}@example.org")))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let committed = writer.data_version().await.unwrap();
+        if i % 50 == 0 {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(writer.pool())
+                .await
+                .unwrap();
+        }
+        for _ in 0..20 {
+            if let Some(v) = reader.data_version_unchanged() {
+                assert!(
+                    v >= committed,
+                    "commit {i}: answered {v}, committed {committed}"
+                );
+                answered += 1;
+            }
+            tokio::task::yield_now().await;
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    feeder.await.unwrap();
+    assert!(
+        answered > 0,
+        "the probe never answered, so this tested nothing"
+    );
 }

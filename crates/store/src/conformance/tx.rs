@@ -195,6 +195,32 @@ pub async fn data_version_follows_committed_writes(store: Arc<dyn Store>) {
     assert!(v1 > v0, "a committed write moves it: {v0} -> {v1}");
 }
 
+/// The shortcut [`Store::data_version_unchanged`] may decline to answer, but when it answers
+/// it gives the last version read, and never one older than a commit that finished first.
+pub async fn data_version_shortcut_is_never_stale(store: Arc<dyn Store>) {
+    let v0 = store.data_version().await.unwrap();
+    if let Some(v) = store.data_version_unchanged() {
+        assert_eq!(v, v0, "nothing committed: the version just read");
+    }
+    for round in 0..3 {
+        let mut tx = begin(&*store).await;
+        tx.insert_user(&new_user(&format!("u{round}@example.org")))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let before = store.data_version_unchanged();
+        assert!(
+            before.is_none(),
+            "round {round}: after a commit the shortcut answered {before:?} (last read {v0})"
+        );
+        let v1 = store.data_version().await.unwrap();
+        assert!(v1 > v0);
+        if let Some(v) = store.data_version_unchanged() {
+            assert_eq!(v, v1, "round {round}");
+        }
+    }
+}
+
 /// Many transactions dropped without commit, concurrently, leave every pooled connection
 /// usable (regression: a connection handed out again before its rollback ran).
 pub async fn dropped_transactions_leave_connections_usable(store: Arc<dyn Store>) {
