@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
 use gatehouse_policy::{
-    CompiledPolicy, Decision, EffectiveCache, GrantTarget, Item, Owner, PolicyConfig, Privilege,
-    RoleDef, TypeName, UserFacts, UserId, Who,
+    CompiledPolicy, Decision, EffectiveCache, EffectiveSet, GrantTarget, Item, Owner, PolicyConfig,
+    Privilege, RoleDef, TypeName, UserFacts, UserId, Who,
 };
 use tracing::{debug, instrument};
 
@@ -134,6 +134,43 @@ impl std::fmt::Display for UserRef {
             UserRef::Id(id) => write!(f, "{id}"),
             UserRef::Email(e) => f.write_str(e),
         }
+    }
+}
+
+/// A service token as the engine sees it: an active user holding exactly the token's allow
+/// grants, with no type, no entries and no denies of its own.
+#[derive(Debug)]
+pub(crate) struct ServiceSubject {
+    facts: UserFacts,
+    eff: EffectiveSet,
+}
+
+impl ServiceSubject {
+    /// Derives the token's effective set under `policy`.
+    pub(crate) fn new(policy: &CompiledPolicy, privileges: &[Privilege]) -> Self {
+        let facts = UserFacts {
+            active: true,
+            allow: privileges.to_vec(),
+            ..UserFacts::default()
+        };
+        let eff = policy.effective(None, &[], &facts.allow, &[]);
+        ServiceSubject { facts, eff }
+    }
+
+    /// Whether it was derived under this policy (same generation).
+    pub(crate) fn fits(&self, policy: &CompiledPolicy) -> bool {
+        self.eff.generation() == policy.generation()
+    }
+
+    /// Whether the token may exercise `privilege`: the engine's fast path (`mask`), which the
+    /// engine's property tests hold equal to `decide`; no reasons are needed for a yes/no.
+    pub(crate) fn allowed(
+        &self,
+        policy: &CompiledPolicy,
+        privilege: &str,
+        item: Option<&Item>,
+    ) -> bool {
+        policy.mask(Who::User(&self.facts, &self.eff), privilege, item) != 0
     }
 }
 

@@ -17,7 +17,7 @@ use gatehouse_policy::{CompiledPolicy, Decision, Item, UserFacts, UserId, Who};
 
 use crate::auth::Principal;
 use crate::error::CoreError;
-use crate::service::{Actor, Context, Gatehouse, UserRef};
+use crate::service::{Actor, Context, Gatehouse, ServiceSubject, UserRef};
 use crate::user::User;
 
 /// Entries a snapshot keeps at most per map; past that, lookups still work but are not kept.
@@ -43,6 +43,8 @@ pub struct Snapshot {
     users: RwLock<HashMap<UserId, Arc<CachedUser>>>,
     emails: RwLock<HashMap<String, UserId>>,
     tokens: RwLock<HashMap<String, TokenEntry>>,
+    /// Service tokens' effective sets, by credential id.
+    services: RwLock<HashMap<i64, Arc<ServiceSubject>>>,
 }
 
 impl Snapshot {
@@ -53,6 +55,7 @@ impl Snapshot {
             users: RwLock::new(HashMap::new()),
             emails: RwLock::new(HashMap::new()),
             tokens: RwLock::new(HashMap::new()),
+            services: RwLock::new(HashMap::new()),
         }
     }
 
@@ -81,6 +84,28 @@ impl Snapshot {
                 t.insert(hash, value);
             }
         }
+    }
+
+    /// The service token `credential` (holding `privileges`) under `policy`, derived once
+    /// per snapshot.
+    fn service(
+        &self,
+        credential: i64,
+        policy: &CompiledPolicy,
+        privileges: &[gatehouse_policy::Privilege],
+    ) -> Arc<ServiceSubject> {
+        if let Ok(services) = self.services.read() {
+            if let Some(s) = services.get(&credential).filter(|s| s.fits(policy)) {
+                return s.clone();
+            }
+        }
+        let subject = Arc::new(ServiceSubject::new(policy, privileges));
+        if let Ok(mut services) = self.services.write() {
+            if services.len() < MAX_ENTRIES {
+                services.insert(credential, subject.clone());
+            }
+        }
+        subject
     }
 
     fn user(&self, who: &UserRef) -> Option<Arc<CachedUser>> {
@@ -278,9 +303,12 @@ impl Gatehouse {
                 Err(CoreError::NotFound { .. }) => false,
                 Err(e) => return Err(e),
             },
-            Actor::Service { privileges, .. } => {
-                crate::service::service_allowed(policy, privileges, privilege, None)
-            }
+            Actor::Service { privileges, .. } => match ctx.credential {
+                Some(credential) => snap
+                    .service(credential, policy, privileges)
+                    .allowed(policy, privilege, None),
+                None => crate::service::service_allowed(policy, privileges, privilege, None),
+            },
         })
     }
 }
