@@ -10,6 +10,7 @@ pub mod auth;
 pub mod error;
 pub mod load;
 pub mod login;
+pub mod password_work;
 pub mod service;
 pub mod snapshot;
 pub mod store;

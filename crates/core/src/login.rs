@@ -65,7 +65,7 @@ impl Gatehouse {
         drop(tx);
         let hash = user.as_ref().and_then(|u| u.password_hash.clone());
         let candidate = password.to_owned();
-        let matches = tokio::task::spawn_blocking(move || match &hash {
+        let matches = crate::password_work::run("verification", move || match &hash {
             Some(h) => h.verify(&candidate),
             None => {
                 // Same work as a real verification, then no.
@@ -75,8 +75,7 @@ impl Gatehouse {
                 false
             }
         })
-        .await
-        .map_err(|e| CoreError::Internal(format!("verification task failed: {e}")))?;
+        .await?;
         Ok(match user {
             Some(u) if matches => {
                 if u.confirmed_at.is_none() {

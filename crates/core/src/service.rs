@@ -182,22 +182,13 @@ pub(crate) fn service_allowed(
     privilege: &str,
     item: Option<&Item>,
 ) -> bool {
-    let facts = UserFacts {
-        active: true,
-        allow: privileges.to_vec(),
-        ..UserFacts::default()
-    };
-    let eff = policy.effective(None, &[], &facts.allow, &[]);
-    policy
-        .decide(Who::User(&facts, &eff), privilege, item)
-        .allowed
+    ServiceSubject::new(policy, privileges).allowed(policy, privilege, item)
 }
 
-/// Hashes a password on a blocking thread, off the async runtime's workers.
+/// Hashes a password on a blocking thread, off the async runtime's workers, within the
+/// process's limit on concurrent Argon2 work ([`crate::password_work`]).
 pub async fn hash_password(password: Password) -> Result<PasswordHash, CoreError> {
-    tokio::task::spawn_blocking(move || password.hash())
-        .await
-        .map_err(|e| CoreError::Internal(format!("hashing task failed: {e}")))?
+    crate::password_work::run("hashing", move || password.hash()).await?
 }
 
 /// Gatehouse's services over one store and one policy configuration.
