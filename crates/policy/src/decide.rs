@@ -4,6 +4,8 @@
 //! [`CompiledPolicy::mask`] is the fast path (ids and bit tests only);
 //! [`CompiledPolicy::decide`] computes the same mask and explains it.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 use crate::compile::{CompiledPolicy, DenySource, EffectiveSet, PrivId, Prov, PublicSource};
@@ -149,9 +151,11 @@ impl CompiledPolicy {
         ([base, none], 1)
     }
 
-    /// The strings `check` tests for `q` on `item`, as text: `[q, vq?]`.
-    fn candidates(&self, q: &str, item: Option<&Item>) -> Vec<String> {
-        let mut out = vec![q.to_owned()];
+    /// The strings `check` tests for `q` on `item`, as text: `[q, vq?]`. Only the
+    /// status-qualified form is allocated.
+    fn candidates<'q>(&self, q: &'q str, item: Option<&Item>) -> Vec<Cow<'q, str>> {
+        let mut out = Vec::with_capacity(2);
+        out.push(Cow::Borrowed(q));
         let Some(item) = item else { return out };
         let Some(status) = &item.status else {
             return out;
@@ -174,7 +178,7 @@ impl CompiledPolicy {
             .split_once('/')
             .is_some_and(|(f, _)| statuses.iter().any(|s| **s == *f));
         if !names_status {
-            out.push(format!("{ds}/{status}/{rest}"));
+            out.push(Cow::Owned(format!("{ds}/{status}/{rest}")));
         }
         out
     }
@@ -271,13 +275,13 @@ impl CompiledPolicy {
                 let mut reasons = Vec::new();
                 let mut m = 0;
                 for c in self.candidates(privilege, item) {
-                    if let Some(id) = self.ids.get(c.as_str()) {
+                    if let Some(id) = self.ids.get(&*c) {
                         if self.public.has(*id) {
                             m |= PUBLIC;
                             reasons.push(Reason {
                                 kind: ReasonKind::Public,
                                 bit: PUBLIC,
-                                privilege: c.clone(),
+                                privilege: c.into_owned(),
                                 source: self.public_words(*id),
                             });
                         }
@@ -344,8 +348,11 @@ impl CompiledPolicy {
                 "the account is not active: only public privileges apply".into(),
             );
         }
+        // `c:owner` and `c:editor`, written into one buffer for the lookups; a reason copies it.
+        let mut scoped = String::with_capacity(privilege.len() + 48);
         for c in &cands {
-            if let Some(id) = self.ids.get(c.as_str()) {
+            let c: &str = c;
+            if let Some(id) = self.ids.get(c) {
                 if self.public.has(*id) && !eff.denied.has(*id) {
                     m |= PUBLIC;
                     push(ReasonKind::Public, PUBLIC, c, self.public_words(*id));
@@ -371,21 +378,23 @@ impl CompiledPolicy {
                 );
             }
             let Some(item) = item else { continue };
-            let owner_s = format!("{c}:owner");
-            if let Some(id) = self.id_in(eff, &owner_s).filter(|id| eff.held.has(*id)) {
+            scoped.clear();
+            scoped.push_str(c);
+            scoped.push_str(":owner");
+            if let Some(id) = self.id_in(eff, &scoped).filter(|id| eff.held.has(*id)) {
                 if item.is_owned_by(user) {
                     m |= OWNER;
                     push(
                         ReasonKind::Owner,
                         OWNER,
-                        &owner_s,
+                        &scoped,
                         self.prov_words(user, eff, id),
                     );
                 } else {
                     push(
                         ReasonKind::NotOwner,
                         0,
-                        &owner_s,
+                        &scoped,
                         format!(
                             "held ({}), but the user is not an owner of the item",
                             self.prov_words(user, eff, id)
@@ -393,14 +402,15 @@ impl CompiledPolicy {
                     );
                 }
             }
-            let editor_s = format!("{c}:editor");
-            if let Some(id) = self.id_in(eff, &editor_s).filter(|id| eff.held.has(*id)) {
+            scoped.truncate(c.len());
+            scoped.push_str(":editor");
+            if let Some(id) = self.id_in(eff, &scoped).filter(|id| eff.held.has(*id)) {
                 if self.in_scope(user, eff, item) {
                     m |= EDITOR;
                     push(
                         ReasonKind::Editor,
                         EDITOR,
-                        &editor_s,
+                        &scoped,
                         self.prov_words(user, eff, id),
                     );
                 } else {
@@ -412,7 +422,7 @@ impl CompiledPolicy {
                     push(
                         ReasonKind::OutOfScope,
                         0,
-                        &editor_s,
+                        &scoped,
                         format!("held ({}), but {why}", self.prov_words(user, eff, id)),
                     );
                 }
@@ -420,21 +430,24 @@ impl CompiledPolicy {
         }
         if m == 0 && explain {
             // Which deny removed it, if any: test every string the check looked at.
-            let mut tested: Vec<String> = Vec::new();
+            let mut tested: Vec<String> = Vec::with_capacity(3 * cands.len());
             for c in &cands {
-                tested.push(c.clone());
+                tested.push(c.to_string());
                 if item.is_some() {
                     tested.push(format!("{c}:owner"));
                     tested.push(format!("{c}:editor"));
                 }
             }
+            // Each deny's coverage once, not once per tested string.
+            let coverage: Vec<Vec<String>> = eff
+                .denies
+                .iter()
+                .map(|(p, _)| crate::compile::deny_coverage(p.as_str(), &self.datasets))
+                .collect();
             let mut found = false;
             for s in &tested {
-                for (p, src) in &eff.denies {
-                    let covers = crate::compile::deny_coverage(p.as_str(), &self.datasets)
-                        .iter()
-                        .any(|c| c == s);
-                    if covers {
+                for ((p, src), covered) in eff.denies.iter().zip(&coverage) {
+                    if covered.iter().any(|c| c == s) {
                         found = true;
                         let who = match src {
                             DenySource::User => "the user".to_owned(),
@@ -451,19 +464,16 @@ impl CompiledPolicy {
                 }
             }
             if !found && user.active {
-                push(
-                    ReasonKind::NotGranted,
-                    0,
-                    privilege,
-                    format!(
-                        "nothing the user holds grants {}",
-                        tested
-                            .iter()
-                            .map(|s| format!("`{s}`"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                );
+                let mut words = String::from("nothing the user holds grants ");
+                for (i, s) in tested.iter().enumerate() {
+                    if i > 0 {
+                        words.push_str(", ");
+                    }
+                    words.push('`');
+                    words.push_str(s);
+                    words.push('`');
+                }
+                push(ReasonKind::NotGranted, 0, privilege, words);
             }
         }
         Decision::from_mask(m, reasons)
