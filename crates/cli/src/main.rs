@@ -26,6 +26,12 @@ use crate::cli::{Cli, Command, PasswordArgs};
 use crate::output::Out;
 use crate::settings::{Config, Overrides};
 
+/// mimalloc instead of the system allocator: a request allocates and frees dozens of small
+/// blocks (headers, JSON, reasons), and glibc's malloc took a large share of the server's
+/// time under load (docs/PERFORMANCE.md has the figures).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Why a command failed, and so its exit code.
 #[derive(Debug)]
 pub enum Failure {
