@@ -89,6 +89,20 @@ impl Failure {
     }
 }
 
+/// Reads and validates `app_data/user_roles.yaml`; the built-in catalog when it is absent.
+pub fn read_policy_config(app_data: &Path) -> Result<PolicyConfig, Failure> {
+    let file = app_data.join("user_roles.yaml");
+    match std::fs::read_to_string(&file) {
+        Ok(text) => PolicyConfig::with_file(&text, &file.display().to_string())
+            .map_err(|e| Failure::Core(CoreError::Policy(e))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(PolicyConfig::builtin().clone()),
+        Err(e) => Err(Failure::Usage(format!(
+            "cannot read `{}`: {e}",
+            file.display()
+        ))),
+    }
+}
+
 /// Everything a command needs.
 #[derive(Debug)]
 pub struct App {
@@ -104,18 +118,7 @@ impl App {
     /// The policy configuration from `app_data/user_roles.yaml` (or the built-in catalog).
     /// An invalid file stops every command that evaluates or loads (SPEC 7.6).
     pub fn policy_config(&self, app_data: &Path) -> Result<PolicyConfig, Failure> {
-        let file = app_data.join("user_roles.yaml");
-        match std::fs::read_to_string(&file) {
-            Ok(text) => PolicyConfig::with_file(&text, &file.display().to_string())
-                .map_err(|e| Failure::Core(CoreError::Policy(e))),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                Ok(PolicyConfig::builtin().clone())
-            }
-            Err(e) => Err(Failure::Usage(format!(
-                "cannot read `{}`: {e}",
-                file.display()
-            ))),
-        }
+        read_policy_config(app_data)
     }
 
     /// Opens the store and builds the services.

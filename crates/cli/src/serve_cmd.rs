@@ -46,6 +46,46 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
+/// Reads `app_data/user_roles.yaml` again on every SIGHUP (SPEC 2.2, like EPrints' cfg.d):
+/// a valid file replaces the policy from the next request on; an invalid one, or one that
+/// does not compile against the database's run-time roles, is refused with every problem
+/// logged, and the policy in force stays.
+fn reload_on_hangup(state: AppState, app_data: std::path::PathBuf) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut hangups = match signal(SignalKind::hangup()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGHUP; the policy file will not be reloaded");
+                return;
+            }
+        };
+        while hangups.recv().await.is_some() {
+            let file = app_data.join("user_roles.yaml");
+            let outcome = match crate::read_policy_config(&app_data) {
+                Ok(config) => state
+                    .0
+                    .gh
+                    .reload_config(config)
+                    .await
+                    .map_err(Failure::Core),
+                Err(e) => Err(e),
+            };
+            match outcome {
+                Ok(()) => tracing::info!(file = %file.display(), "policy reloaded"),
+                Err(e) => tracing::error!(
+                    file = %file.display(),
+                    error = %e.message().unwrap_or_default(),
+                    "policy reload refused; the previous policy stays in force"
+                ),
+            }
+        }
+    });
+    #[cfg(not(unix))]
+    let _ = (state, app_data);
+}
+
 /// `serve`
 pub async fn serve(app: &App, listen: Option<String>) -> Result<(), Failure> {
     let addr_text = listen.unwrap_or_else(|| app.config.listen.clone());
@@ -71,6 +111,7 @@ pub async fn serve(app: &App, listen: Option<String>) -> Result<(), Failure> {
         .local_addr()
         .map_err(|e| Failure::Internal(e.to_string()))?;
     tracing::info!(address = %local, "listening");
+    reload_on_hangup(state.clone(), app.config.app_data.clone());
     eprintln!("gatehouse listening on http://{local}");
     axum::serve(
         listener,

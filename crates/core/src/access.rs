@@ -81,7 +81,7 @@ impl Gatehouse {
         let mut tx = self.begin().await?;
         self.authorize(tx.as_mut(), ctx, "config/edit", None)
             .await?;
-        if let Some(def) = self.config.roles.get(&name) {
+        if let Some(def) = self.config().roles.get(&name) {
             if !entries.is_empty() {
                 return Err(CoreError::invalid(
                     "role",

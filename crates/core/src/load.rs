@@ -147,7 +147,7 @@ impl Gatehouse {
                 if let Entry::Role(r) = e {
                     if !policy.has_role(r) {
                         let problem = self
-                            .config
+                            .config()
                             .role_problem(r.as_str())
                             .unwrap_or_else(|| format!("role `{r}` is not defined"));
                         return Err(at(u, "roles", problem));

@@ -195,7 +195,8 @@ pub async fn hash_password(password: Password) -> Result<PasswordHash, CoreError
 #[derive(Debug)]
 pub struct Gatehouse {
     pub(crate) store: Arc<dyn Store>,
-    pub(crate) config: Arc<PolicyConfig>,
+    /// The policy file's configuration, replaced by [`Gatehouse::reload_config`].
+    source: RwLock<PolicySource>,
     pub(crate) settings: Settings,
     compiled: RwLock<Option<Arc<CompiledPolicy>>>,
     pub(crate) cache: EffectiveCache,
@@ -203,12 +204,33 @@ pub struct Gatehouse {
     pub(crate) version_gate: Arc<crate::snapshot::VersionGate>,
 }
 
+/// The configuration in force, and how many times it was replaced.
+#[derive(Debug)]
+struct PolicySource {
+    config: Arc<PolicyConfig>,
+    epoch: u64,
+}
+
+/// Bits of a compiled policy's generation that hold the database's policy generation; the
+/// bits above hold the configuration's reload epoch.
+const DB_GENERATION_BITS: u32 = 40;
+
+/// The generation a policy compiled from `epoch`'s configuration and the database's policy
+/// generation `db` carries. Every cache keyed by it (the compiled policy, effective sets,
+/// service tokens' sets) misses after either moves, whatever requests are in flight.
+fn compiled_generation(epoch: u64, db: u64) -> u64 {
+    (epoch << DB_GENERATION_BITS) | (db & ((1 << DB_GENERATION_BITS) - 1))
+}
+
 impl Gatehouse {
     /// Services over `store` with the policy `config` (built-in catalog plus file).
     pub fn new(store: Arc<dyn Store>, config: PolicyConfig, settings: Settings) -> Self {
         Gatehouse {
             store,
-            config: Arc::new(config),
+            source: RwLock::new(PolicySource {
+                config: Arc::new(config),
+                epoch: 0,
+            }),
             settings,
             compiled: RwLock::new(None),
             cache: EffectiveCache::new(),
@@ -222,9 +244,45 @@ impl Gatehouse {
         &self.settings
     }
 
-    /// The policy configuration (catalog plus file).
-    pub fn config(&self) -> &PolicyConfig {
-        &self.config
+    /// The policy configuration in force (catalog plus file).
+    pub fn config(&self) -> Arc<PolicyConfig> {
+        self.source().0
+    }
+
+    /// The configuration in force and its reload epoch.
+    fn source(&self) -> (Arc<PolicyConfig>, u64) {
+        match self.source.read() {
+            Ok(s) => (s.config.clone(), s.epoch),
+            // A writer panicked mid-swap: the value is still a whole Arc and counter.
+            Err(poisoned) => {
+                let s = poisoned.into_inner();
+                (s.config.clone(), s.epoch)
+            }
+        }
+    }
+
+    /// Replaces the policy file's configuration (`gatehouse serve` on SIGHUP, SPEC 2.2). The
+    /// new configuration is first compiled against the database's run-time roles and grants;
+    /// if that fails the old one stays in force and the error says why. From the next
+    /// request on, every check on this process uses the new policy.
+    pub async fn reload_config(&self, config: PolicyConfig) -> Result<(), CoreError> {
+        let config = Arc::new(config);
+        let mut tx = self.begin_read().await?;
+        self.compile(tx.as_mut(), config.clone(), 0).await?;
+        drop(tx);
+        match self.source.write() {
+            Ok(mut s) => {
+                s.config = config;
+                s.epoch += 1;
+            }
+            Err(_) => {
+                return Err(CoreError::Internal(
+                    "the policy configuration lock is poisoned".into(),
+                ))
+            }
+        }
+        self.drop_caches();
+        Ok(())
     }
 
     /// The store.
@@ -245,8 +303,9 @@ impl Gatehouse {
     /// The compiled policy for the database's current policy generation: recompiled when a
     /// run-time role or a grant on a role or system role changed (on any node).
     pub async fn policy(&self, tx: &mut dyn Tx) -> Result<Arc<CompiledPolicy>, CoreError> {
-        let generation = tx.policy_generation().await?;
-        let generation = u64::try_from(generation).unwrap_or(0);
+        let (config, epoch) = self.source();
+        let db = tx.policy_generation().await?;
+        let generation = compiled_generation(epoch, u64::try_from(db).unwrap_or(0));
         if let Ok(guard) = self.compiled.read() {
             if let Some(p) = guard.as_ref() {
                 if p.generation() == generation {
@@ -254,6 +313,26 @@ impl Gatehouse {
                 }
             }
         }
+        let compiled = Arc::new(self.compile(tx, config, generation).await?);
+        debug!(
+            generation,
+            universe = compiled.universe_len(),
+            "policy compiled"
+        );
+        if let Ok(mut guard) = self.compiled.write() {
+            *guard = Some(compiled.clone());
+        }
+        Ok(compiled)
+    }
+
+    /// Compiles `config` with the database's run-time roles and grants on roles and system
+    /// roles.
+    async fn compile(
+        &self,
+        tx: &mut dyn Tx,
+        config: Arc<PolicyConfig>,
+        generation: u64,
+    ) -> Result<CompiledPolicy, CoreError> {
         let roles = tx.roles().await?;
         let runtime: Vec<RoleDef> = roles
             .into_iter()
@@ -270,18 +349,8 @@ impl Gatehouse {
             .into_iter()
             .filter(|g| !matches!(g.target, GrantTarget::User(_)))
             .collect();
-        let compiled = CompiledPolicy::compile(self.config.clone(), &runtime, &grants, generation)
-            .map_err(|e| CoreError::invalid("role", e.to_string()))?;
-        let compiled = Arc::new(compiled);
-        debug!(
-            generation,
-            universe = compiled.universe_len(),
-            "policy compiled"
-        );
-        if let Ok(mut guard) = self.compiled.write() {
-            *guard = Some(compiled.clone());
-        }
-        Ok(compiled)
+        CompiledPolicy::compile(config, &runtime, &grants, generation)
+            .map_err(|e| CoreError::invalid("role", e.to_string()))
     }
 
     /// Finds a user by email or id, or fails with a message naming it.
@@ -427,7 +496,8 @@ impl Gatehouse {
         Ok(())
     }
 
-    /// Forgets every cached effective set (after losing contact with the database).
+    /// Forgets every cached effective set and snapshot (after losing contact with the
+    /// database, or after a new policy configuration).
     pub fn drop_caches(&self) {
         self.cache.clear();
         if let Ok(mut s) = self.snapshot.write() {

@@ -58,7 +58,7 @@ impl Gatehouse {
             if let Entry::Role(r) = e {
                 if !policy.has_role(r) {
                     let problem = self
-                        .config
+                        .config()
                         .role_problem(r.as_str())
                         .unwrap_or_else(|| format!("role `{r}` is not defined"));
                     return Err(CoreError::invalid("role", problem));
@@ -70,10 +70,15 @@ impl Gatehouse {
 
     /// Checks that a user type exists.
     pub(crate) fn check_type(&self, ty: &TypeName) -> Result<(), CoreError> {
-        if self.config.types.contains_key(ty) {
+        if self.config().types.contains_key(ty) {
             Ok(())
         } else {
-            let known: Vec<String> = self.config.types.keys().map(ToString::to_string).collect();
+            let known: Vec<String> = self
+                .config()
+                .types
+                .keys()
+                .map(ToString::to_string)
+                .collect();
             Err(CoreError::invalid(
                 "type",
                 format!(

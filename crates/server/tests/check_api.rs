@@ -392,3 +392,62 @@ async fn history_through_the_api() {
         .await
         .expect(StatusCode::BAD_REQUEST);
 }
+
+/// A new policy file (what `serve` does on SIGHUP) changes the very next check of a user who
+/// stays logged in; one that does not compile against the database's run-time roles is
+/// refused, and the policy in force stays.
+#[tokio::test]
+async fn a_reloaded_policy_file_changes_the_next_check_and_a_bad_one_is_refused() {
+    use gatehouse_policy::{PolicyConfig, RoleName};
+    let api = Api::new().await;
+    api.user("dep@example.org", "user").await;
+    let dep = api.login("dep@example.org").await;
+    let ask = json!({"privilege": "eprint/move_archive", "item": buffer_item()});
+    let mask = |r: common::Resp| r.expect(StatusCode::OK).body["mask"].as_u64();
+    assert_eq!(
+        mask(api.post("/api/check", &dep, ask.clone()).await),
+        Some(0)
+    );
+
+    let file = "roles:\n  approve-hat:\n    - eprint/buffer/view:editor\n    - eprint/buffer/move_archive:editor\n\
+                user_roles:\n  user: [general, approve-hat]\n";
+    let config = PolicyConfig::with_file(file, "app_data/user_roles.yaml").unwrap();
+    api.gh().reload_config(config).await.unwrap();
+    let r = api
+        .post("/api/check", &dep, ask.clone())
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(r.body["mask"], 8, "{}", r.body);
+    assert!(
+        r.body["reasons"][0]["source"]
+            .as_str()
+            .unwrap()
+            .contains("role `approve-hat` (app_data/user_roles.yaml"),
+        "{}",
+        r.body
+    );
+
+    // A run-time role, then a file that defines a role of the same name: refused.
+    api.gh()
+        .create_role(
+            &common::operator(),
+            RoleName::new("proofer").unwrap(),
+            None,
+            vec![],
+        )
+        .await
+        .unwrap();
+    let clash = "roles:\n  proofer:\n    - eprint/view\n";
+    let clash = PolicyConfig::with_file(clash, "app_data/user_roles.yaml").unwrap();
+    let err = api.gh().reload_config(clash).await.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("role `proofer` is already defined"),
+        "{err}"
+    );
+    assert_eq!(
+        mask(api.post("/api/check", &dep, ask).await),
+        Some(8),
+        "the previous policy stays in force"
+    );
+}

@@ -167,6 +167,8 @@ impl Env {
 pub struct Server {
     pub child: std::process::Child,
     pub addr: String,
+    /// What the server wrote to standard error after it started listening.
+    pub log: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
 impl Server {
@@ -199,13 +201,16 @@ impl Server {
             if let Some(rest) = line.trim().strip_prefix("gatehouse listening on http://") {
                 let addr = rest.to_owned();
                 // Keep draining stderr so the server never blocks on a full pipe.
+                let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+                let kept = log.clone();
                 std::thread::spawn(move || {
-                    let mut sink = String::new();
-                    while stderr.read_line(&mut sink).map(|n| n > 0).unwrap_or(false) {
-                        sink.clear();
+                    let mut line = String::new();
+                    while stderr.read_line(&mut line).map(|n| n > 0).unwrap_or(false) {
+                        kept.lock().unwrap().push_str(&line);
+                        line.clear();
                     }
                 });
-                return Server { child, addr };
+                return Server { child, addr, log };
             }
         }
     }
@@ -223,6 +228,30 @@ impl Server {
             status,
             serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
         )
+    }
+
+    /// Sends a signal (`HUP`, `TERM`...) to the server.
+    pub fn signal(&self, name: &str) {
+        let pid = self.child.id().to_string();
+        let status = Command::new("kill")
+            .args([&format!("-{name}"), &pid])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -{name} {pid}");
+    }
+
+    /// Waits up to 10 s for `pred` to hold, polling; panics with `what` otherwise.
+    pub fn wait_for(&self, what: &str, mut pred: impl FnMut(&Server) -> bool) {
+        for _ in 0..200 {
+            if pred(self) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!(
+            "timed out waiting for {what}; server log:\n{}",
+            self.log.lock().unwrap()
+        );
     }
 
     /// SIGTERM, and the exit status.
