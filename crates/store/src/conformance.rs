@@ -181,8 +181,8 @@ pub(crate) fn hash() -> PasswordHash {
     PasswordHash::from_phc(PHC).unwrap()
 }
 
-/// A plain active, unconfirmed user with only an email.
-pub(crate) fn new_user(address: &str) -> NewUser {
+/// A plain active, unconfirmed user with only an email (also for backend-specific tests).
+pub fn new_user(address: &str) -> NewUser {
     NewUser {
         email: email(address),
         username: None,

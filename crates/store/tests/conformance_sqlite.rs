@@ -327,21 +327,6 @@ async fn an_old_database_is_migrated_and_keeps_its_data() {
     assert!(tx.credentials(None).await.unwrap().is_empty());
 }
 
-fn probe_user(email: &str) -> gatehouse_core::NewUser {
-    gatehouse_core::NewUser {
-        email: email.parse().unwrap(),
-        username: None,
-        full_name: String::new(),
-        affiliations: String::new(),
-        active: true,
-        confirmed_at: None,
-        password_hash: None,
-        user_type: None,
-        entries: vec![],
-        editorial_scope: vec![],
-    }
-}
-
 /// Two stores on one file (two nodes): node A answers its data version from the WAL-index
 /// header while nothing commits, and stops doing so as soon as node B commits, through WAL
 /// restarts (checkpoints that let the next writer start the log over) too.
@@ -368,9 +353,11 @@ async fn the_commit_probe_answers_until_another_node_commits() {
         assert_eq!(a.data_version_unchanged(), Some(version), "round {round}");
 
         let mut tx = b.begin().await.unwrap();
-        tx.insert_user(&probe_user(&format!("n{round}@example.org")))
-            .await
-            .unwrap();
+        tx.insert_user(&gatehouse_store::conformance::new_user(&format!(
+            "n{round}@example.org"
+        )))
+        .await
+        .unwrap();
         tx.commit().await.unwrap();
         assert_eq!(
             a.data_version_unchanged(),
@@ -411,9 +398,11 @@ async fn the_commit_probe_is_never_stale_under_concurrent_commits() {
     let mut answered = 0;
     for i in 0..300 {
         let mut tx = writer.begin().await.unwrap();
-        tx.insert_user(&probe_user(&format!("w{i}@example.org")))
-            .await
-            .unwrap();
+        tx.insert_user(&gatehouse_store::conformance::new_user(&format!(
+            "w{i}@example.org"
+        )))
+        .await
+        .unwrap();
         tx.commit().await.unwrap();
         let committed = writer.data_version().await.unwrap();
         if i % 50 == 0 {
