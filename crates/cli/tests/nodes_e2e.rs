@@ -50,19 +50,9 @@ fn two_nodes(env: &Env) {
 
     let a = Server::start(env);
     let b = Server::start(env);
-    let login = |s: &Server, email: &str, pw: &str| {
-        let (status, body) = s.call(
-            "POST",
-            "/api/login",
-            None,
-            Some(&format!(r#"{{"email":"{email}","password":"{pw}"}}"#)),
-        );
-        assert_eq!(status, 200, "{body}");
-        body["token"].as_str().unwrap().to_owned()
-    };
-    let admin = login(&a, "admin@example.org", "admin-password");
+    let admin = a.login("admin@example.org", "admin-password");
     // Logged in on node A, the editor's token works on node B too.
-    let ed = login(&a, "ed@example.org", "editor-password");
+    let ed = a.login("ed@example.org", "editor-password");
     let (_, d) = b.call("POST", "/api/check", Some(&ed), Some(ASK));
     assert_eq!(d["mask"], 8, "{d}");
 
@@ -106,14 +96,14 @@ fn two_nodes(env: &Env) {
     );
     let ask_user =
         r#"{"privilege":"eprint/move_archive","item":{"dataset":"eprint","status":"buffer"}}"#;
-    let dep = login(&a, "admin@example.org", "admin-password");
+    let dep = a.login("admin@example.org", "admin-password");
     let create =
         r#"{"email":"dep@example.org","password":"dep-password","active":true,"confirm":true}"#;
     assert_eq!(
         a.call("POST", "/api/users", Some(&dep), Some(create)).0,
         201
     );
-    let dep_token = login(&b, "dep@example.org", "dep-password");
+    let dep_token = b.login("dep@example.org", "dep-password");
     assert_eq!(
         a.call("POST", "/api/check", Some(&dep_token), Some(ask_user))
             .1["allowed"],

@@ -89,14 +89,7 @@ fn sighup_reloads_the_policy_file_and_refuses_an_invalid_one() {
     );
     env.run(&["fixtures", "load"]).ok();
     let server = Server::start(&env);
-    let (status, body) = server.call(
-        "POST",
-        "/api/login",
-        None,
-        Some(r#"{"email":"dep@example.org","password":"depositor-password"}"#),
-    );
-    assert_eq!(status, 200, "{body}");
-    let token = body["token"].as_str().unwrap().to_owned();
+    let token = server.login("dep@example.org", "depositor-password");
     let ask =
         r#"{"privilege":"eprint/move_archive","item":{"dataset":"eprint","status":"buffer"}}"#;
     let mask = |s: &Server| s.call("POST", "/api/check", Some(&token), Some(ask)).1["mask"].clone();

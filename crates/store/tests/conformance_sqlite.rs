@@ -327,15 +327,30 @@ async fn an_old_database_is_migrated_and_keeps_its_data() {
     assert!(tx.credentials(None).await.unwrap().is_empty());
 }
 
+/// Two stores on one new file, as two nodes (or a node and the command line) open it.
+async fn two_nodes() -> (TempDir, SqliteStore, SqliteStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gatehouse.sqlite");
+    let a = SqliteStore::open(&path).await.unwrap();
+    let b = SqliteStore::open(&path).await.unwrap();
+    (dir, a, b)
+}
+
+/// Inserts one user through `store` and commits.
+async fn commit_user(store: &SqliteStore, email: &str) {
+    let mut tx = store.begin().await.unwrap();
+    tx.insert_user(&gatehouse_store::conformance::new_user(email))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}
+
 /// Two stores on one file (two nodes): node A answers its data version from the WAL-index
 /// header while nothing commits, and stops doing so as soon as node B commits, through WAL
 /// restarts (checkpoints that let the next writer start the log over) too.
 #[tokio::test]
 async fn the_commit_probe_answers_until_another_node_commits() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("gatehouse.sqlite");
-    let a = SqliteStore::open(&path).await.unwrap();
-    let b = SqliteStore::open(&path).await.unwrap();
+    let (_dir, a, b) = two_nodes().await;
     assert!(a.has_commit_probe() && b.has_commit_probe());
     assert!(!SqliteStore::memory().await.unwrap().has_commit_probe());
 
@@ -352,13 +367,7 @@ async fn the_commit_probe_answers_until_another_node_commits() {
         drop(tx);
         assert_eq!(a.data_version_unchanged(), Some(version), "round {round}");
 
-        let mut tx = b.begin().await.unwrap();
-        tx.insert_user(&gatehouse_store::conformance::new_user(&format!(
-            "n{round}@example.org"
-        )))
-        .await
-        .unwrap();
-        tx.commit().await.unwrap();
+        commit_user(&b, &format!("n{round}@example.org")).await;
         assert_eq!(
             a.data_version_unchanged(),
             None,
@@ -381,10 +390,8 @@ async fn the_commit_probe_answers_until_another_node_commits() {
 /// answer older than a commit that had finished before it asked.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_commit_probe_is_never_stale_under_concurrent_commits() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("gatehouse.sqlite");
-    let reader = Arc::new(SqliteStore::open(&path).await.unwrap());
-    let writer = SqliteStore::open(&path).await.unwrap();
+    let (_dir, reader, writer) = two_nodes().await;
+    let reader = Arc::new(reader);
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     // Keep the reader's probe fed with fresh reads, as requests do.
     let feeder = {
@@ -397,13 +404,7 @@ async fn the_commit_probe_is_never_stale_under_concurrent_commits() {
     };
     let mut answered = 0;
     for i in 0..300 {
-        let mut tx = writer.begin().await.unwrap();
-        tx.insert_user(&gatehouse_store::conformance::new_user(&format!(
-            "w{i}@example.org"
-        )))
-        .await
-        .unwrap();
-        tx.commit().await.unwrap();
+        commit_user(&writer, &format!("w{i}@example.org")).await;
         let committed = writer.data_version().await.unwrap();
         if i % 50 == 0 {
             sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -230,6 +230,18 @@ impl Server {
         )
     }
 
+    /// Logs in over HTTP and returns the bearer token; panics unless the answer is 200.
+    pub fn login(&self, email: &str, password: &str) -> String {
+        let (status, body) = self.call(
+            "POST",
+            "/api/login",
+            None,
+            Some(&serde_json::json!({"email": email, "password": password}).to_string()),
+        );
+        assert_eq!(status, 200, "log in as {email}: {body}");
+        body["token"].as_str().unwrap().to_owned()
+    }
+
     /// Sends a signal (`HUP`, `TERM`...) to the server.
     pub fn signal(&self, name: &str) {
         let pid = self.child.id().to_string();
