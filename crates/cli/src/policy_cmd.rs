@@ -4,9 +4,9 @@ use std::fmt::Write as _;
 use std::io::IsTerminal;
 use std::sync::Arc;
 
-use gatehouse_core::{CoreError, UserQuery, UserRef};
+use gatehouse_core::{CoreError, UserRef};
 use gatehouse_policy::{
-    CompiledPolicy, Decision, Entry, Item, PolicyConfig, Privilege, RoleName, TypeName,
+    CompiledPolicy, Decision, Item, PolicyConfig, Privilege, RoleName, TypeName,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
@@ -184,45 +184,20 @@ async fn validate(app: &App, file: Option<std::path::PathBuf>) -> Result<(), Fai
             return Err(Failure::Usage(errors.to_string()));
         }
     };
-    // With a database at hand, also list users whose type or roles the file no longer defines.
+    // With a database at hand, also list users whose type or roles the file no longer defines
+    // (either store; a database that does not exist yet has no users to list).
     let mut warnings = Vec::new();
-    if app.config.database_url.is_none() && app.config.sqlite_path().exists() {
+    let has_database = app.config.database_url.is_some() || app.config.sqlite_path().exists();
+    if has_database {
         let gh = app
             .services_with(path.parent().unwrap_or(std::path::Path::new(".")))
-            .await;
-        if let Ok(gh) = gh {
-            let page = gh
-                .list_users(
-                    &app.ctx,
-                    &UserQuery {
-                        limit: 0,
-                        ..UserQuery::default()
-                    },
-                )
-                .await?;
-            for u in page.items {
-                if let Some(t) = &u.user_type {
-                    if !config.types.contains_key(t) {
-                        warnings.push(format!("user {} has type `{t}`, which is not defined: they get no type entries", u.label()));
-                    }
-                }
-                for e in &u.entries {
-                    if let Entry::Role(r) = e {
-                        if let Some(problem) = config.role_problem(r.as_str()) {
-                            let mut tx = gh.begin().await?;
-                            if !gh.policy(tx.as_mut()).await?.has_role(r) {
-                                warnings.push(format!("user {}: {problem}", u.label()));
-                            }
-                        }
-                    }
-                }
-            }
-        }
+            .await?;
+        warnings = gh.policy_problems(&app.ctx, &config).await?;
     }
     let mut s = format!(
         "{name} is valid: {} roles and {} user types in force",
-        config.roles.len(),
-        config.types.len()
+        config.roles().len(),
+        config.types().len()
     );
     for w in &warnings {
         let _ = write!(s, "\nwarning: {w}");

@@ -1,13 +1,14 @@
 //! Roles, grants, checks and history: `roles create|list|show`, `access allow|deny|remove|
 //! show`, `check`, `privileges`, `history`.
 
-use gatehouse_policy::show::{HeldListing, RoleListing};
 use gatehouse_policy::{
-    Decision, Effect, Grant, GrantTarget, Item, Privilege, RoleEntry, RoleName, SystemRole, Who,
+    Decision, Effect, Grant, GrantTarget, HeldListing, Item, ItemRef, Privilege, RoleEntry,
+    RoleListing, RoleName, SystemRole,
 };
 use serde::Serialize;
 use serde_json::json;
 
+use crate::decision::{Asker, Facts};
 use crate::error::CoreError;
 use crate::service::{Actor, Changed, Context, Gatehouse, UserRef};
 use crate::store::{GrantFilter, HistoryFilter};
@@ -81,7 +82,7 @@ impl Gatehouse {
         let mut tx = self.begin().await?;
         self.authorize(tx.as_mut(), ctx, "config/edit", None)
             .await?;
-        if let Some(def) = self.config().roles.get(&name) {
+        if let Some(def) = self.config().roles().get(&name) {
             if !entries.is_empty() {
                 return Err(CoreError::invalid(
                     "role",
@@ -360,7 +361,16 @@ impl Gatehouse {
                 let allowed = match may_ask_others {
                     Some(a) => a,
                     None => {
-                        let a = self.allowed_in(&snap, &policy, ctx, "check/any").await?;
+                        let a = self
+                            .decide(
+                                &mut Facts::Snapshot(&snap),
+                                &ctx.actor,
+                                ctx.credential,
+                                "check/any",
+                                None,
+                            )
+                            .await?
+                            .allowed;
                         may_ask_others = Some(a);
                         a
                     }
@@ -372,11 +382,16 @@ impl Gatehouse {
                     continue;
                 }
             }
-            out.push(Ok(self.decide_cached(
+            let asker = match user {
+                Some(u) => Asker::User(u),
+                None => Asker::Anonymous,
+            };
+            let view = item.as_ref().map(Item::view);
+            out.push(Ok(self.decide_as(
                 &policy,
-                user.as_deref(),
+                &asker,
                 privilege.as_str(),
-                item.as_ref(),
+                view.as_ref(),
             )));
         }
         Ok(out)
@@ -394,12 +409,7 @@ impl Gatehouse {
             .await?;
         let policy = self.policy(tx.as_mut()).await?;
         let facts = self.facts(tx.as_mut(), &user).await?;
-        let eff = policy.effective(
-            facts.user_type.as_ref(),
-            &facts.entries,
-            &facts.allow,
-            &facts.deny,
-        );
+        let eff = policy.effective(&facts);
         let denied = policy
             .list_denies(&eff)
             .into_iter()
@@ -413,8 +423,9 @@ impl Gatehouse {
             .list_public()
             .into_iter()
             .filter(|p| {
-                policy.mask(Who::User(&facts, &eff), &p.privilege, None) & gatehouse_policy::PUBLIC
-                    != 0
+                policy
+                    .subject(&facts, &eff)
+                    .is_ok_and(|s| s.mask(&p.privilege, None) & gatehouse_policy::PUBLIC != 0)
             })
             .collect();
         Ok(PrivilegesView {
@@ -440,7 +451,8 @@ impl Gatehouse {
             Some(u) => {
                 let target = self.find_user(tx.as_mut(), u).await?;
                 filter.user_id = Some(target.id);
-                let item = Item::new("user").with_owner(gatehouse_policy::Owner::Id(target.id));
+                let owners = [target.id];
+                let item = ItemRef::new("user").owned_by(&owners);
                 if self
                     .authorize(tx.as_mut(), ctx, "user/history", Some(&item))
                     .await

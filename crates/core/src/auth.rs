@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use chrono::{DateTime, Duration, Utc};
-use gatehouse_policy::{Privilege, UserId};
+use gatehouse_policy::Privilege;
 use rand::rngs::OsRng;
 use rand::RngCore;
 use serde::Serialize;
@@ -216,15 +216,6 @@ impl Gatehouse {
         tx.delete_credential(credential).await?;
         tx.commit().await?;
         Ok(())
-    }
-
-    /// Ends every session and bearer token of a user, except `keep` (SPEC: deactivating or
-    /// changing the password ends them at once).
-    pub async fn end_sessions(&self, user: UserId, keep: Option<i64>) -> Result<u64, CoreError> {
-        let mut tx = self.begin().await?;
-        let n = tx.delete_user_credentials(user, keep).await?;
-        tx.commit().await?;
-        Ok(n)
     }
 
     /// Creates a service token (`gatehouse tokens create NAME --privilege P...`).

@@ -7,6 +7,7 @@
 pub mod access;
 pub mod account;
 pub mod auth;
+mod decision;
 pub mod error;
 pub mod load;
 pub mod login;

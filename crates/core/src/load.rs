@@ -114,7 +114,7 @@ impl Gatehouse {
                 password: FilePassword::Absent,
                 user_type: Some(TypeName::new("admin")?),
                 entries: vec![Entry::Role(gatehouse_policy::RoleName::new("admin")?)],
-                allow: vec![Privilege::new(gatehouse_policy::config::SUPERUSER_ACCESS)?],
+                allow: vec![Privilege::new(gatehouse_policy::SUPERUSER_ACCESS)?],
                 editorial_scope: Vec::new(),
             }],
         })

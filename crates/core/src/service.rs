@@ -6,12 +6,13 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
 use gatehouse_policy::{
-    CompiledPolicy, Decision, EffectiveCache, EffectiveSet, GrantTarget, Item, Owner, PolicyConfig,
-    Privilege, RoleDef, TypeName, UserFacts, UserId, Who,
+    CompiledPolicy, EffectiveCache, GrantTarget, ItemRef, PolicyConfig, Privilege, RoleDef,
+    TypeName, UserFacts, UserId,
 };
 use tracing::{debug, instrument};
 
 use crate::account::{Email, Password, PasswordHash, PasswordPolicy};
+use crate::decision::Facts;
 use crate::error::CoreError;
 use crate::store::{GrantFilter, Store, Tx};
 use crate::user::{Channel, HistoryEvent, User};
@@ -137,54 +138,6 @@ impl std::fmt::Display for UserRef {
     }
 }
 
-/// A service token as the engine sees it: an active user holding exactly the token's allow
-/// grants, with no type, no entries and no denies of its own.
-#[derive(Debug)]
-pub(crate) struct ServiceSubject {
-    facts: UserFacts,
-    eff: EffectiveSet,
-}
-
-impl ServiceSubject {
-    /// Derives the token's effective set under `policy`.
-    pub(crate) fn new(policy: &CompiledPolicy, privileges: &[Privilege]) -> Self {
-        let facts = UserFacts {
-            active: true,
-            allow: privileges.to_vec(),
-            ..UserFacts::default()
-        };
-        let eff = policy.effective(None, &[], &facts.allow, &[]);
-        ServiceSubject { facts, eff }
-    }
-
-    /// Whether it was derived under this policy (same generation).
-    pub(crate) fn fits(&self, policy: &CompiledPolicy) -> bool {
-        self.eff.generation() == policy.generation()
-    }
-
-    /// Whether the token may exercise `privilege`: the engine's fast path (`mask`), which the
-    /// engine's property tests hold equal to `decide`; no reasons are needed for a yes/no.
-    pub(crate) fn allowed(
-        &self,
-        policy: &CompiledPolicy,
-        privilege: &str,
-        item: Option<&Item>,
-    ) -> bool {
-        policy.mask(Who::User(&self.facts, &self.eff), privilege, item) != 0
-    }
-}
-
-/// Whether a service token holding exactly `privileges` may exercise `privilege`: the token
-/// is decided as an active user with those allow grants and nothing else.
-pub(crate) fn service_allowed(
-    policy: &CompiledPolicy,
-    privileges: &[Privilege],
-    privilege: &str,
-    item: Option<&Item>,
-) -> bool {
-    ServiceSubject::new(policy, privileges).allowed(policy, privilege, item)
-}
-
 /// Hashes a password on a blocking thread, off the async runtime's workers, within the
 /// process's limit on concurrent Argon2 work ([`crate::password_work`]).
 pub async fn hash_password(password: Password) -> Result<PasswordHash, CoreError> {
@@ -285,24 +238,71 @@ impl Gatehouse {
         Ok(())
     }
 
-    /// The store.
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.store
+    /// Whether the database answers (`/readyz`): one read transaction that reads the
+    /// policy generation. Returns the store's kind (`sqlite`, `postgres`).
+    pub async fn ping(&self) -> Result<&'static str, CoreError> {
+        let mut tx = self.begin_read().await?;
+        tx.policy_generation().await?;
+        Ok(self.store.kind())
+    }
+
+    /// What a policy configuration would leave dangling in the database (`policy
+    /// validate`): users whose type it no longer defines, and users naming a role that is
+    /// neither in it nor created at run time. One read transaction, on either store; needs
+    /// no privilege beyond holding the configuration (the command-line operator).
+    pub async fn policy_problems(
+        &self,
+        ctx: &Context,
+        config: &PolicyConfig,
+    ) -> Result<Vec<String>, CoreError> {
+        let mut tx = self.begin_read().await?;
+        self.authorize(tx.as_mut(), ctx, "config/view", None)
+            .await?;
+        let runtime: Vec<gatehouse_policy::RoleName> =
+            tx.roles().await?.into_iter().map(|r| r.name).collect();
+        let users = tx
+            .list_users(&crate::store::UserQuery {
+                limit: 0,
+                ..crate::store::UserQuery::default()
+            })
+            .await?;
+        let mut problems = Vec::new();
+        for u in users.items {
+            if let Some(t) = &u.user_type {
+                if !config.types().contains_key(t) {
+                    problems.push(format!(
+                        "user {} has type `{t}`, which is not defined: they get no type entries",
+                        u.label()
+                    ));
+                }
+            }
+            for e in &u.entries {
+                if let gatehouse_policy::Entry::Role(r) = e {
+                    if runtime.contains(r) {
+                        continue;
+                    }
+                    if let Some(problem) = config.role_problem(r.as_str()) {
+                        problems.push(format!("user {}: {problem}", u.label()));
+                    }
+                }
+            }
+        }
+        Ok(problems)
     }
 
     /// Starts a transaction.
-    pub async fn begin(&self) -> Result<Box<dyn Tx>, CoreError> {
+    pub(crate) async fn begin(&self) -> Result<Box<dyn Tx>, CoreError> {
         Ok(self.store.begin().await?)
     }
 
     /// Starts a transaction that only reads.
-    pub async fn begin_read(&self) -> Result<Box<dyn Tx>, CoreError> {
+    pub(crate) async fn begin_read(&self) -> Result<Box<dyn Tx>, CoreError> {
         Ok(self.store.begin_read().await?)
     }
 
     /// The compiled policy for the database's current policy generation: recompiled when a
     /// run-time role or a grant on a role or system role changed (on any node).
-    pub async fn policy(&self, tx: &mut dyn Tx) -> Result<Arc<CompiledPolicy>, CoreError> {
+    pub(crate) async fn policy(&self, tx: &mut dyn Tx) -> Result<Arc<CompiledPolicy>, CoreError> {
         let (config, epoch) = self.source();
         let db = tx.policy_generation().await?;
         let generation = compiled_generation(epoch, u64::try_from(db).unwrap_or(0));
@@ -354,7 +354,11 @@ impl Gatehouse {
     }
 
     /// Finds a user by email or id, or fails with a message naming it.
-    pub async fn find_user(&self, tx: &mut dyn Tx, user: &UserRef) -> Result<User, CoreError> {
+    pub(crate) async fn find_user(
+        &self,
+        tx: &mut dyn Tx,
+        user: &UserRef,
+    ) -> Result<User, CoreError> {
         let found = match user {
             UserRef::Id(id) => tx.user_by_id(*id).await?,
             UserRef::Email(e) => match Email::new(e) {
@@ -370,7 +374,7 @@ impl Gatehouse {
     }
 
     /// The engine's facts for a stored user (with the user's own grants).
-    pub async fn facts(&self, tx: &mut dyn Tx, user: &User) -> Result<UserFacts, CoreError> {
+    pub(crate) async fn facts(&self, tx: &mut dyn Tx, user: &User) -> Result<UserFacts, CoreError> {
         let grants = tx
             .grants(&GrantFilter {
                 target: Some(GrantTarget::User(user.id)),
@@ -387,56 +391,28 @@ impl Gatehouse {
         Ok(user.facts(allow, deny))
     }
 
-    /// Decides `privilege` on `item` for a stored user (or anonymous), with reasons.
-    pub async fn decide_for(
-        &self,
-        tx: &mut dyn Tx,
-        user: Option<&User>,
-        privilege: &str,
-        item: Option<&Item>,
-    ) -> Result<Decision, CoreError> {
-        let policy = self.policy(tx).await?;
-        Ok(match user {
-            None => policy.decide(Who::Anonymous, privilege, item),
-            Some(u) => {
-                let facts = self.facts(tx, u).await?;
-                let version = u64::try_from(u.version).unwrap_or(0);
-                let eff = self.cache.get(&policy, &facts, version);
-                policy.decide(Who::User(&facts, &eff), privilege, item)
-            }
-        })
-    }
-
-    /// THE authorization choke point: may the context's actor exercise `privilege` on
-    /// `item`? Every service operation calls it before touching the store.
+    /// THE authorization choke point for the services: may the context's actor exercise
+    /// `privilege` on `item`? Every service operation calls it, inside its transaction,
+    /// before it changes or reveals anything; it asks the one decision
+    /// ([`Gatehouse::decide`](crate::decision)).
     #[instrument(level = "debug", skip(self, tx, item), fields(actor = ?ctx.actor))]
-    pub async fn authorize(
+    pub(crate) async fn authorize(
         &self,
         tx: &mut dyn Tx,
         ctx: &Context,
         privilege: &str,
-        item: Option<&Item>,
+        item: Option<&ItemRef<'_>>,
     ) -> Result<(), CoreError> {
-        let allowed = match &ctx.actor {
-            Actor::Operator(_) => true,
-            Actor::Anonymous => {
-                let policy = self.policy(tx).await?;
-                policy.decide(Who::Anonymous, privilege, item).allowed
-            }
-            Actor::User(id) => match tx.user_by_id(*id).await? {
-                Some(user) => {
-                    self.decide_for(tx, Some(&user), privilege, item)
-                        .await?
-                        .allowed
-                }
-                None => false,
-            },
-            Actor::Service { privileges, .. } => {
-                let policy = self.policy(tx).await?;
-                service_allowed(&policy, privileges, privilege, item)
-            }
-        };
-        if allowed {
+        let decision = self
+            .decide(
+                &mut Facts::Tx(tx),
+                &ctx.actor,
+                ctx.credential,
+                privilege,
+                item,
+            )
+            .await?;
+        if decision.allowed {
             Ok(())
         } else {
             Err(CoreError::Forbidden {
@@ -445,21 +421,26 @@ impl Gatehouse {
         }
     }
 
-    /// Authorizes an operation on one user's record: `own` applies to the user themselves
-    /// (`user/view:owner`-style privileges, item = that user's record), `staff` otherwise.
-    pub async fn authorize_on_user(
+    /// Authorizes an operation on one user's record: `:owner` privileges apply to the user
+    /// themselves (item: dataset `user`, owned by the target), plain ones to staff.
+    pub(crate) async fn authorize_on_user(
         &self,
         tx: &mut dyn Tx,
         ctx: &Context,
         privilege: &str,
         target: &User,
     ) -> Result<(), CoreError> {
-        let item = Item::new("user").with_owner(Owner::Id(target.id));
+        let owners = [target.id];
+        let item = ItemRef::new("user").owned_by(&owners);
         self.authorize(tx, ctx, privilege, Some(&item)).await
     }
 
     /// A label for the actor, for history.
-    pub async fn actor_label(&self, tx: &mut dyn Tx, ctx: &Context) -> Result<String, CoreError> {
+    pub(crate) async fn actor_label(
+        &self,
+        tx: &mut dyn Tx,
+        ctx: &Context,
+    ) -> Result<String, CoreError> {
         Ok(match &ctx.actor {
             Actor::Operator(name) => format!("operator {name}"),
             Actor::Anonymous => "anonymous".to_owned(),
@@ -472,7 +453,7 @@ impl Gatehouse {
     }
 
     /// Records a history event in `tx`.
-    pub async fn record(
+    pub(crate) async fn record(
         &self,
         tx: &mut dyn Tx,
         ctx: &Context,

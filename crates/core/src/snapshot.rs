@@ -13,11 +13,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
-use gatehouse_policy::{CompiledPolicy, Decision, Item, UserFacts, UserId, Who};
+use gatehouse_policy::{CompiledPolicy, UserFacts, UserId};
 
 use crate::auth::Principal;
+use crate::decision::ServiceSubject;
 use crate::error::CoreError;
-use crate::service::{Actor, Context, Gatehouse, ServiceSubject, UserRef};
+use crate::service::{Context, Gatehouse, UserRef};
 use crate::user::User;
 
 /// Entries a snapshot keeps at most per map; past that, lookups still work but are not kept.
@@ -88,7 +89,7 @@ impl Snapshot {
 
     /// The service token `credential` (holding `privileges`) under `policy`, derived once
     /// per snapshot.
-    fn service(
+    pub(crate) fn service(
         &self,
         credential: i64,
         policy: &CompiledPolicy,
@@ -264,51 +265,5 @@ impl Gatehouse {
         let cached = Arc::new(CachedUser { user, facts });
         snap.keep_user(cached.clone());
         Ok(cached)
-    }
-
-    /// The decision for a cached user (or anonymous) under `policy`.
-    pub(crate) fn decide_cached(
-        &self,
-        policy: &CompiledPolicy,
-        user: Option<&CachedUser>,
-        privilege: &str,
-        item: Option<&Item>,
-    ) -> Decision {
-        match user {
-            None => policy.decide(Who::Anonymous, privilege, item),
-            Some(u) => {
-                let version = u64::try_from(u.user.version).unwrap_or(0);
-                let eff = self.cache.get(policy, &u.facts, version);
-                policy.decide(Who::User(&u.facts, &eff), privilege, item)
-            }
-        }
-    }
-
-    /// The choke point's answer from the snapshot (no transaction needed when cached).
-    pub(crate) async fn allowed_in(
-        &self,
-        snap: &Snapshot,
-        policy: &CompiledPolicy,
-        ctx: &Context,
-        privilege: &str,
-    ) -> Result<bool, CoreError> {
-        Ok(match &ctx.actor {
-            Actor::Operator(_) => true,
-            Actor::Anonymous => policy.decide(Who::Anonymous, privilege, None).allowed,
-            Actor::User(id) => match self.user_in(snap, &UserRef::Id(*id)).await {
-                Ok(u) => {
-                    self.decide_cached(policy, Some(&u), privilege, None)
-                        .allowed
-                }
-                Err(CoreError::NotFound { .. }) => false,
-                Err(e) => return Err(e),
-            },
-            Actor::Service { privileges, .. } => match ctx.credential {
-                Some(credential) => snap
-                    .service(credential, policy, privileges)
-                    .allowed(policy, privilege, None),
-                None => crate::service::service_allowed(policy, privileges, privilege, None),
-            },
-        })
     }
 }

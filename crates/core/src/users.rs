@@ -70,12 +70,12 @@ impl Gatehouse {
 
     /// Checks that a user type exists.
     pub(crate) fn check_type(&self, ty: &TypeName) -> Result<(), CoreError> {
-        if self.config().types.contains_key(ty) {
+        if self.config().types().contains_key(ty) {
             Ok(())
         } else {
             let known: Vec<String> = self
                 .config()
-                .types
+                .types()
                 .keys()
                 .map(ToString::to_string)
                 .collect();

@@ -12,8 +12,8 @@ use std::sync::{Arc, OnceLock};
 use serde::Serialize;
 
 use crate::ident::{Privilege, RoleName, TypeName};
-use crate::model::{Entry, EntryError, RoleEntry};
-use crate::yaml::{self, Node};
+use crate::model::{Entry, RoleEntry};
+use gatehouse_yaml::{self as yaml, Node};
 
 /// The file name shown for the built-in catalog.
 pub const CATALOG_NAME: &str = "eprints-3.4.7.yaml";
@@ -163,18 +163,29 @@ impl fmt::Display for PolicyErrors {
 }
 
 /// Roles, user types and public privileges, with where each came from.
+///
+/// Built from a catalog ([`PolicyConfig::builtin`], the EPrints 3.4.7 defaults, or any
+/// catalog through [`PolicyConfig::from_catalog`] or [`PolicyConfig::empty`] and the
+/// `insert_*` methods), overlaid by a site file ([`PolicyConfig::with_file`],
+/// [`PolicyConfig::overlay`]). Whatever way it was built, [`PolicyConfig::validate`] holds
+/// it to the same rules, and compiling refuses a configuration that breaks them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PolicyConfig {
-    /// Every role by name.
-    pub roles: BTreeMap<RoleName, RoleDef>,
-    /// Every user type by name.
-    pub types: BTreeMap<TypeName, TypeDef>,
-    /// The public privileges: the hard-coded list and the `public_roles` `+p` entries.
-    pub public: Vec<PublicDef>,
-    /// Dataset statuses and scope rules.
-    pub datasets: DatasetRules,
-    /// The policy file overlaid on the catalog, if any.
-    pub file: Option<String>,
+    roles: BTreeMap<RoleName, RoleDef>,
+    types: BTreeMap<TypeName, TypeDef>,
+    public: Vec<PublicDef>,
+    datasets: DatasetRules,
+    file: Option<String>,
+}
+
+/// What a catalog or site file may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// A whole catalog (the built-in one, or a site's own): may also set the hard-coded
+    /// public privileges and the datasets.
+    Catalog,
+    /// A site file over a catalog (`user_roles.yaml`).
+    SiteFile,
 }
 
 impl PolicyConfig {
@@ -182,14 +193,8 @@ impl PolicyConfig {
     pub fn builtin() -> &'static PolicyConfig {
         static BUILTIN: OnceLock<PolicyConfig> = OnceLock::new();
         BUILTIN.get_or_init(|| {
-            let mut cfg = PolicyConfig {
-                roles: BTreeMap::new(),
-                types: BTreeMap::new(),
-                public: Vec::new(),
-                datasets: DatasetRules::default(),
-                file: None,
-            };
-            let issues = cfg.overlay(CATALOG, CATALOG_NAME, true);
+            let mut cfg = PolicyConfig::empty();
+            let issues = cfg.apply(CATALOG, CATALOG_NAME, Kind::Catalog, true);
             // INVARIANT: the catalog is compiled into the crate and the test
             // `builtin_catalog_is_valid` proves it parses without a single issue.
             #[allow(clippy::panic)]
@@ -200,13 +205,164 @@ impl PolicyConfig {
         })
     }
 
+    /// A configuration with no roles, no user types and no public privileges, and the
+    /// default dataset rules (`eprint` with its four statuses, scoped). Fill it with
+    /// [`insert_role`](Self::insert_role) and the other `insert_*` methods, or use
+    /// [`from_catalog`](Self::from_catalog).
+    pub fn empty() -> PolicyConfig {
+        PolicyConfig {
+            roles: BTreeMap::new(),
+            types: BTreeMap::new(),
+            public: Vec::new(),
+            datasets: DatasetRules::default(),
+            file: None,
+        }
+    }
+
+    /// A whole catalog read from `text` (named `name` in messages), without any of the
+    /// built-in roles, types or public privileges: how an installation on another EPrints
+    /// version brings its own `user_roles.pl` (converted by `gatehouse policy convert`).
+    ///
+    /// A catalog has the keys of a site file (`roles`, `user_roles`, `public_roles`) and may
+    /// add `public_privileges` (the hard-coded public list, EPrints' `$PUBLIC_PRIVS`) and
+    /// `datasets` (`eprint: {statuses: [inbox, buffer, archive, deletion], scoped: true}`).
+    ///
+    /// ```
+    /// use gatehouse_policy::PolicyConfig;
+    /// let cfg = PolicyConfig::from_catalog(
+    ///     "roles:\n  deposit: [eprint/inbox/edit:owner]\nuser_roles:\n  user: [deposit]\n",
+    ///     "eprints-3.3.yaml",
+    /// ).expect("valid");
+    /// assert_eq!(cfg.roles().len(), 1);
+    /// assert!(PolicyConfig::from_catalog("user_roles:\n  user: [nosuch]\n", "c.yaml").is_err());
+    /// ```
+    pub fn from_catalog(text: &str, name: &str) -> Result<PolicyConfig, PolicyErrors> {
+        let mut cfg = PolicyConfig::empty();
+        let issues = cfg.apply(text, name, Kind::Catalog, false);
+        if issues.is_empty() {
+            Ok(cfg)
+        } else {
+            Err(PolicyErrors(issues))
+        }
+    }
+
     /// The built-in catalog overlaid by the policy file `text`, named `file` in messages.
     pub fn with_file(text: &str, file: &str) -> Result<PolicyConfig, PolicyErrors> {
-        let mut cfg = PolicyConfig::builtin().clone();
-        let issues = cfg.overlay(text, file, false);
+        PolicyConfig::builtin().overlay(text, file)
+    }
+
+    /// This configuration overlaid by the site file `text` (`user_roles.yaml`): a role or
+    /// type in the file replaces the one of the same name whole, the file's `public_roles`
+    /// replaces the catalog's. Every problem is reported, with file, line and a hint.
+    pub fn overlay(&self, text: &str, file: &str) -> Result<PolicyConfig, PolicyErrors> {
+        let mut cfg = self.clone();
+        let issues = cfg.apply(text, file, Kind::SiteFile, false);
         if issues.is_empty() {
             cfg.file = Some(file.to_owned());
             Ok(cfg)
+        } else {
+            Err(PolicyErrors(issues))
+        }
+    }
+
+    /// Adds or replaces a role; returns the one it replaced.
+    pub fn insert_role(&mut self, role: RoleDef) -> Option<RoleDef> {
+        self.roles.insert(role.name.clone(), role)
+    }
+
+    /// Adds or replaces a user type; returns the one it replaced. Its role entries must name
+    /// roles of this configuration ([`validate`](Self::validate)).
+    pub fn insert_type(&mut self, ty: TypeDef) -> Option<TypeDef> {
+        self.types.insert(ty.name.clone(), ty)
+    }
+
+    /// Adds a public privilege (a hard-coded one, or a `public_roles` entry).
+    pub fn insert_public(&mut self, public: PublicDef) {
+        self.public.push(public);
+    }
+
+    /// Replaces the `public_roles` entries (the hard-coded public privileges stay).
+    pub fn set_public_roles(&mut self, entries: Vec<PublicDef>) {
+        self.public.retain(|p| !p.from_public_roles);
+        self.public.extend(entries.into_iter().map(|p| PublicDef {
+            from_public_roles: true,
+            ..p
+        }));
+    }
+
+    /// Replaces the dataset rules.
+    pub fn set_datasets(&mut self, datasets: DatasetRules) {
+        self.datasets = datasets;
+    }
+
+    /// Every role by name.
+    pub fn roles(&self) -> &BTreeMap<RoleName, RoleDef> {
+        &self.roles
+    }
+
+    /// Every user type by name.
+    pub fn types(&self) -> &BTreeMap<TypeName, TypeDef> {
+        &self.types
+    }
+
+    /// The public privileges: the hard-coded list and the `public_roles` entries.
+    pub fn public(&self) -> &[PublicDef] {
+        &self.public
+    }
+
+    /// Dataset statuses and scope rules.
+    pub fn datasets(&self) -> &DatasetRules {
+        &self.datasets
+    }
+
+    /// The site file overlaid on the catalog, if any.
+    pub fn file(&self) -> Option<&str> {
+        self.file.as_deref()
+    }
+
+    /// Checks the rules every configuration keeps, however it was built: each role a user
+    /// type names is a role (not undefined, not a user type), and dataset rules are usable.
+    pub fn validate(&self) -> Result<(), PolicyErrors> {
+        self.validate_with(&[])
+    }
+
+    /// [`validate`](Self::validate), counting `more_roles` (run-time roles) as defined too.
+    pub fn validate_with(&self, more_roles: &[RoleName]) -> Result<(), PolicyErrors> {
+        let mut issues = Vec::new();
+        for ty in self.types.values() {
+            for e in &ty.entries {
+                if let Entry::Role(r) = e {
+                    if more_roles.contains(r) {
+                        continue;
+                    }
+                    if let Some(problem) = self.role_problem(r.as_str()) {
+                        let (file, line) = origin_place(&ty.origin);
+                        issues.push(PolicyIssue {
+                            file,
+                            line,
+                            name: r.to_string(),
+                            message: format!("in user type `{}`: {problem}", ty.name),
+                        });
+                    }
+                }
+            }
+        }
+        for (ds, statuses) in &self.datasets.statuses {
+            for st in statuses {
+                if !segment_ok(st) || !segment_ok(ds) {
+                    issues.push(PolicyIssue {
+                        file: String::new(),
+                        line: 0,
+                        name: format!("{ds}/{st}"),
+                        message: format!(
+                            "dataset `{ds}` status `{st}`: use one word without `/` each"
+                        ),
+                    });
+                }
+            }
+        }
+        if issues.is_empty() {
+            Ok(())
         } else {
             Err(PolicyErrors(issues))
         }
@@ -232,42 +388,28 @@ impl PolicyConfig {
         }
         Some(format!(
             "role `{name}` is not defined; define it under `roles:` in user_roles.yaml, \
-             create it with `gatehouse roles create {name}`, or check the spelling"
+             create it as a run-time role, or check the spelling"
         ))
     }
 
     /// Reads `text` and applies it on top of `self`; returns the problems found.
-    fn overlay(&mut self, text: &str, file: &str, builtin: bool) -> Vec<PolicyIssue> {
-        let mut issues = Vec::new();
-        let path: Arc<str> = Arc::from(file);
-        let origin = |line| {
-            if builtin {
-                Origin::BuiltIn { line }
-            } else {
-                Origin::File {
-                    path: path.clone(),
-                    line,
-                }
-            }
-        };
-        let mut issue = |line: u32, name: &str, message: String| {
-            issues.push(PolicyIssue {
-                file: file.to_owned(),
-                line,
-                name: name.to_owned(),
-                message,
-            });
+    fn apply(&mut self, text: &str, file: &str, kind: Kind, builtin: bool) -> Vec<PolicyIssue> {
+        let mut reader = Reader {
+            file,
+            path: Arc::from(file),
+            builtin,
+            issues: Vec::new(),
         };
         let doc = match yaml::parse(text) {
             Ok(Some(doc)) => doc,
             Ok(None) => return Vec::new(),
             Err(e) => {
-                issue(e.line, "", format!("not valid YAML: {}", e.message));
-                return issues;
+                reader.issue(e.line, "", format!("not valid YAML: {}", e.message));
+                return reader.issues;
             }
         };
         let Some(top) = doc.as_map() else {
-            issue(
+            reader.issue(
                 doc.line,
                 "",
                 format!(
@@ -276,204 +418,334 @@ impl PolicyConfig {
                     doc.describe()
                 ),
             );
-            return issues;
+            return reader.issues;
         };
+        let parsed = reader.sections(top, kind);
 
-        let mut file_roles: Vec<RoleDef> = Vec::new();
-        let mut file_types: Vec<(TypeDef, Vec<(u32, String)>)> = Vec::new();
-        let mut public_roles: Option<Vec<PublicDef>> = None;
-        let mut public_privs: Vec<PublicDef> = Vec::new();
+        // Apply: file roles and types replace those of the same name, whole.
+        for role in parsed.roles {
+            self.roles.insert(role.name.clone(), role);
+        }
+        let mut refs = Vec::new();
+        for (ty, role_refs) in parsed.types {
+            refs.push((ty.name.clone(), role_refs));
+            self.types.insert(ty.name.clone(), ty);
+        }
+        if let Some(list) = parsed.public_roles {
+            self.public.retain(|p| !p.from_public_roles);
+            self.public.extend(list);
+        }
+        self.public.extend(parsed.public_privileges);
+        if let Some(datasets) = parsed.datasets {
+            self.datasets = datasets;
+        }
+
+        // Cross checks: every role a type of this file names must be a role (not a type).
+        for (ty, role_refs) in refs {
+            for (line, name) in role_refs {
+                if let Some(problem) = self.role_problem(&name) {
+                    reader.issue(line, &name, format!("in user type `{ty}`: {problem}"));
+                }
+            }
+        }
+        reader.issues
+    }
+}
+
+fn segment_ok(s: &str) -> bool {
+    !s.is_empty() && !s.contains('/') && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+fn origin_place(origin: &Origin) -> (String, u32) {
+    match origin {
+        Origin::BuiltIn { line } => (CATALOG_NAME.to_owned(), *line),
+        Origin::File { path, line } => (path.to_string(), *line),
+        Origin::Runtime => ("(run time)".to_owned(), 0),
+    }
+}
+
+/// What one file holds, read but not yet applied.
+#[derive(Default)]
+struct Sections {
+    roles: Vec<RoleDef>,
+    types: Vec<(TypeDef, Vec<(u32, String)>)>,
+    public_roles: Option<Vec<PublicDef>>,
+    public_privileges: Vec<PublicDef>,
+    datasets: Option<DatasetRules>,
+}
+
+/// Reads the sections of one file, collecting every problem.
+struct Reader<'f> {
+    file: &'f str,
+    path: Arc<str>,
+    builtin: bool,
+    issues: Vec<PolicyIssue>,
+}
+
+impl Reader<'_> {
+    fn issue(&mut self, line: u32, name: &str, message: String) {
+        self.issues.push(PolicyIssue {
+            file: self.file.to_owned(),
+            line,
+            name: crate::ident::shorten(name).into_owned(),
+            message,
+        });
+    }
+
+    fn origin(&self, line: u32) -> Origin {
+        if self.builtin {
+            Origin::BuiltIn { line }
+        } else {
+            Origin::File {
+                path: self.path.clone(),
+                line,
+            }
+        }
+    }
+
+    fn sections(&mut self, top: &[(Node, Node)], kind: Kind) -> Sections {
+        let mut out = Sections::default();
         let mut seen_keys = BTreeSet::new();
-
         for (key, value) in top {
             let Some(k) = key.as_str() else {
-                issue(key.line, "", "top-level keys must be names".into());
+                self.issue(key.line, "", "top-level keys must be names".into());
                 continue;
             };
             if !seen_keys.insert(k.to_owned()) {
-                issue(
+                self.issue(
                     key.line,
                     k,
                     format!("`{k}` appears twice; merge the two into one"),
                 );
                 continue;
             }
-            match k {
-                "roles" => {
-                    for (name_node, list) in mapping(value, k, &mut issue) {
-                        let Some(name) = name_node.as_str() else {
-                            continue;
-                        };
-                        let Ok(role) = RoleName::new(name) else {
-                            issue(
-                                name_node.line,
-                                name,
-                                format!(
-                                    "invalid role name `{name}`: use 1 to 80 letters, digits, \
-                                     `_` or `-`, starting with a letter"
-                                ),
-                            );
-                            continue;
-                        };
-                        if file_roles.iter().any(|r| r.name == role) {
-                            issue(
-                                name_node.line,
-                                name,
-                                format!("role `{name}` is defined twice in `roles`; keep one"),
-                            );
-                            continue;
-                        }
-                        let mut entries = Vec::new();
-                        for item in strings(list, &format!("role `{name}`"), &mut issue) {
-                            match item.1.parse::<RoleEntry>() {
-                                Ok(e) => entries.push(e),
-                                Err(e) => issue(item.0, &item.1, format!("in role `{name}`: {e}")),
-                            }
-                        }
-                        file_roles.push(RoleDef {
-                            name: role,
-                            entries,
-                            origin: origin(name_node.line),
-                            description: None,
-                        });
-                    }
+            match (k, kind) {
+                ("roles", _) => out.roles = self.roles(value),
+                ("user_roles", _) => out.types = self.types(value),
+                ("public_roles", _) => out.public_roles = Some(self.public_roles(value)),
+                ("public_privileges", Kind::Catalog) => {
+                    out.public_privileges = self.public_privileges(value)
                 }
-                "user_roles" => {
-                    for (name_node, list) in mapping(value, k, &mut issue) {
-                        let Some(name) = name_node.as_str() else {
-                            continue;
-                        };
-                        let Ok(ty) = TypeName::new(name) else {
-                            issue(
-                                name_node.line,
-                                name,
-                                format!(
-                                    "invalid user type `{name}`: use 1 to 80 letters, digits, \
-                                     `_` or `-`, starting with a letter"
-                                ),
-                            );
-                            continue;
-                        };
-                        if file_types.iter().any(|(t, _)| t.name == ty) {
-                            issue(
-                                name_node.line,
-                                name,
-                                format!("user type `{name}` is defined twice; keep one"),
-                            );
-                            continue;
+                ("datasets", Kind::Catalog) => out.datasets = self.datasets(value),
+                (other, _) => {
+                    let keys = match kind {
+                        Kind::SiteFile => "`roles`, `user_roles` and `public_roles`",
+                        Kind::Catalog => {
+                            "`roles`, `user_roles`, `public_roles`, `public_privileges` and \
+                             `datasets`"
                         }
-                        let mut entries = Vec::new();
-                        let mut role_refs = Vec::new();
-                        for (line, text) in
-                            strings(list, &format!("user type `{name}`"), &mut issue)
-                        {
-                            match text.parse::<Entry>() {
-                                Ok(e) => {
-                                    if let Entry::Role(r) = &e {
-                                        role_refs.push((line, r.to_string()));
-                                    }
-                                    entries.push(e);
-                                }
-                                Err(e @ EntryError::BarePrivilege(_)) => {
-                                    issue(line, &text, format!("in user type `{name}`: {e}"))
-                                }
-                                Err(e) => issue(line, &text, format!("in user type `{name}`: {e}")),
-                            }
-                        }
-                        file_types.push((
-                            TypeDef {
-                                name: ty,
-                                entries,
-                                origin: origin(name_node.line),
-                            },
-                            role_refs,
-                        ));
-                    }
+                    };
+                    self.issue(
+                        key.line,
+                        other,
+                        format!("unknown key `{other}`: the file takes {keys}"),
+                    )
                 }
-                "public_roles" => {
-                    let mut list = Vec::new();
-                    for (line, text) in strings(value, "public_roles", &mut issue) {
-                        match text.strip_prefix('+').map(Privilege::new) {
-                            Some(Ok(p)) => list.push(PublicDef {
-                                privilege: p,
-                                origin: origin(line),
-                                from_public_roles: true,
-                            }),
-                            Some(Err(e)) => issue(line, &text, format!("in public_roles: {e}")),
-                            None if text.starts_with('-') => issue(
-                                line,
-                                &text,
-                                format!(
-                                    "public_roles takes only `+privilege` entries; `{text}` \
-                                     cannot remove a public privilege (deny it to `any_user` \
-                                     with `gatehouse access deny {} system-role any_user`)",
-                                    &text[1..]
-                                ),
-                            ),
-                            None => issue(
-                                line,
-                                &text,
-                                format!(
-                                    "public_roles takes only `+privilege` entries (EPrints \
-                                     ignores anything else): did you mean `+{text}`?"
-                                ),
-                            ),
-                        }
-                    }
-                    public_roles = Some(list);
-                }
-                "public_privileges" if builtin => {
-                    for (line, text) in strings(value, "public_privileges", &mut issue) {
-                        match Privilege::new(&text) {
-                            Ok(p) => public_privs.push(PublicDef {
-                                privilege: p,
-                                origin: origin(line),
-                                from_public_roles: false,
-                            }),
-                            Err(e) => issue(line, &text, e.to_string()),
-                        }
-                    }
-                }
-                other => issue(
-                    key.line,
-                    other,
+            }
+        }
+        out
+    }
+
+    fn roles(&mut self, value: &Node) -> Vec<RoleDef> {
+        let mut out: Vec<RoleDef> = Vec::new();
+        for (name_node, list) in mapping(value, "roles", &mut |l, n, m| self.issue(l, n, m)) {
+            let Some(name) = name_node.as_str() else {
+                continue;
+            };
+            let Ok(role) = RoleName::new(name) else {
+                self.issue(
+                    name_node.line,
+                    name,
                     format!(
-                        "unknown key `{other}`: the file takes `roles`, `user_roles` and \
-                         `public_roles`"
+                        "invalid role name `{}`: use 1 to 80 letters, digits, `_` or `-`, \
+                         starting with a letter",
+                        crate::ident::shorten(name)
+                    ),
+                );
+                continue;
+            };
+            if out.iter().any(|r| r.name == role) {
+                self.issue(
+                    name_node.line,
+                    name,
+                    format!("role `{name}` is defined twice in `roles`; keep one"),
+                );
+                continue;
+            }
+            let mut entries = Vec::new();
+            let what = format!("role `{name}`");
+            for (line, text) in strings(list, &what, &mut |l, n, m| self.issue(l, n, m)) {
+                match text.parse::<RoleEntry>() {
+                    Ok(e) => entries.push(e),
+                    Err(e) => self.issue(line, &text, format!("in role `{name}`: {e}")),
+                }
+            }
+            out.push(RoleDef {
+                name: role,
+                entries,
+                origin: self.origin(name_node.line),
+                description: None,
+            });
+        }
+        out
+    }
+
+    fn types(&mut self, value: &Node) -> Vec<(TypeDef, Vec<(u32, String)>)> {
+        let mut out: Vec<(TypeDef, Vec<(u32, String)>)> = Vec::new();
+        for (name_node, list) in mapping(value, "user_roles", &mut |l, n, m| self.issue(l, n, m)) {
+            let Some(name) = name_node.as_str() else {
+                continue;
+            };
+            let Ok(ty) = TypeName::new(name) else {
+                self.issue(
+                    name_node.line,
+                    name,
+                    format!(
+                        "invalid user type `{}`: use 1 to 80 letters, digits, `_` or `-`, \
+                         starting with a letter",
+                        crate::ident::shorten(name)
+                    ),
+                );
+                continue;
+            };
+            if out.iter().any(|(t, _)| t.name == ty) {
+                self.issue(
+                    name_node.line,
+                    name,
+                    format!("user type `{name}` is defined twice; keep one"),
+                );
+                continue;
+            }
+            let mut entries = Vec::new();
+            let mut role_refs = Vec::new();
+            let what = format!("user type `{name}`");
+            for (line, text) in strings(list, &what, &mut |l, n, m| self.issue(l, n, m)) {
+                match text.parse::<Entry>() {
+                    Ok(e) => {
+                        if let Entry::Role(r) = &e {
+                            role_refs.push((line, r.to_string()));
+                        }
+                        entries.push(e);
+                    }
+                    Err(e) => self.issue(line, &text, format!("in user type `{name}`: {e}")),
+                }
+            }
+            out.push((
+                TypeDef {
+                    name: ty,
+                    entries,
+                    origin: self.origin(name_node.line),
+                },
+                role_refs,
+            ));
+        }
+        out
+    }
+
+    fn public_roles(&mut self, value: &Node) -> Vec<PublicDef> {
+        let mut list = Vec::new();
+        for (line, text) in strings(value, "public_roles", &mut |l, n, m| self.issue(l, n, m)) {
+            match text.strip_prefix('+').map(Privilege::new) {
+                Some(Ok(p)) => list.push(PublicDef {
+                    privilege: p,
+                    origin: self.origin(line),
+                    from_public_roles: true,
+                }),
+                Some(Err(e)) => self.issue(line, &text, format!("in public_roles: {e}")),
+                None if text.starts_with('-') => self.issue(
+                    line,
+                    &text,
+                    format!(
+                        "public_roles takes only `+privilege` entries; `{}` cannot remove a \
+                         public privilege (deny `{}` to the system role `any_user` instead)",
+                        crate::ident::shorten(&text),
+                        crate::ident::shorten(&text[1..])
+                    ),
+                ),
+                None => self.issue(
+                    line,
+                    &text,
+                    format!(
+                        "public_roles takes only `+privilege` entries (EPrints ignores anything \
+                         else): did you mean `+{}`?",
+                        crate::ident::shorten(&text)
                     ),
                 ),
             }
         }
+        list
+    }
 
-        // Apply: file roles and types replace built-in ones of the same name, whole.
-        for role in file_roles {
-            self.roles.insert(role.name.clone(), role);
+    fn public_privileges(&mut self, value: &Node) -> Vec<PublicDef> {
+        let mut out = Vec::new();
+        for (line, text) in strings(value, "public_privileges", &mut |l, n, m| {
+            self.issue(l, n, m)
+        }) {
+            match Privilege::new(&text) {
+                Ok(p) => out.push(PublicDef {
+                    privilege: p,
+                    origin: self.origin(line),
+                    from_public_roles: false,
+                }),
+                Err(e) => self.issue(line, &text, e.to_string()),
+            }
         }
-        let mut refs = Vec::new();
-        for (ty, role_refs) in file_types {
-            refs.push((ty.name.clone(), role_refs));
-            self.types.insert(ty.name.clone(), ty);
-        }
-        if let Some(list) = public_roles {
-            self.public.retain(|p| !p.from_public_roles);
-            self.public.extend(list);
-        }
-        self.public.extend(public_privs);
+        out
+    }
 
-        // Cross checks: every role a type names must be a role (not a user type).
-        for (ty, role_refs) in refs {
-            for (line, name) in role_refs {
-                if let Some(problem) = self.role_problem(&name) {
-                    issue(line, &name, format!("in user type `{ty}`: {problem}"));
+    fn datasets(&mut self, value: &Node) -> Option<DatasetRules> {
+        let mut rules = DatasetRules {
+            statuses: BTreeMap::new(),
+            scoped: BTreeSet::new(),
+        };
+        let before = self.issues.len();
+        for (name_node, spec) in mapping(value, "datasets", &mut |l, n, m| self.issue(l, n, m)) {
+            let Some(name) = name_node.as_str().filter(|n| segment_ok(n)) else {
+                self.issue(
+                    name_node.line,
+                    "",
+                    "a dataset name is one word without `/`, e.g. `eprint`".into(),
+                );
+                continue;
+            };
+            let Some(fields) = spec.as_map() else {
+                self.issue(
+                    spec.line,
+                    name,
+                    format!("dataset `{name}` takes `statuses` (a list) and `scoped` (true/false)"),
+                );
+                continue;
+            };
+            for (k, v) in fields {
+                match k.as_str() {
+                    Some("statuses") => {
+                        let what = format!("dataset `{name}` statuses");
+                        let list: Vec<String> =
+                            strings(v, &what, &mut |l, n, m| self.issue(l, n, m))
+                                .into_iter()
+                                .map(|(_, s)| s)
+                                .collect();
+                        if let Some(bad) = list.iter().find(|s| !segment_ok(s)) {
+                            self.issue(v.line, bad, format!("status `{bad}` must be one word"));
+                        }
+                        rules.statuses.insert(name.to_owned(), list);
+                    }
+                    Some("scoped") => match v.as_str() {
+                        Some("true") => {
+                            rules.scoped.insert(name.to_owned());
+                        }
+                        Some("false") => {}
+                        _ => self.issue(v.line, name, "`scoped` is `true` or `false`".into()),
+                    },
+                    other => self.issue(
+                        k.line,
+                        other.unwrap_or(""),
+                        format!("dataset `{name}` takes `statuses` and `scoped`"),
+                    ),
                 }
             }
         }
-        issues
-    }
-
-    /// Types whose entries name roles that do not exist (after run-time roles are known).
-    pub fn type_named(&self, name: &TypeName) -> Option<&TypeDef> {
-        self.types.get(name)
+        (self.issues.len() == before).then_some(rules)
     }
 }
 
@@ -550,14 +822,12 @@ mod tests {
 
     #[test]
     fn builtin_catalog_is_valid() {
-        let mut cfg = PolicyConfig {
-            roles: BTreeMap::new(),
-            types: BTreeMap::new(),
-            public: Vec::new(),
-            datasets: DatasetRules::default(),
-            file: None,
-        };
-        assert_eq!(cfg.overlay(CATALOG, CATALOG_NAME, true), Vec::new());
+        let mut cfg = PolicyConfig::empty();
+        assert_eq!(
+            cfg.apply(CATALOG, CATALOG_NAME, Kind::Catalog, true),
+            Vec::new()
+        );
+        assert_eq!(cfg.validate(), Ok(()));
         let b = PolicyConfig::builtin();
         assert_eq!(b.types.len(), 4);
         assert!(b.roles.len() >= 16, "{}", b.roles.len());
@@ -599,7 +869,7 @@ mod tests {
             "user_roles.yaml:5: in user type `user`: `approve-hat` is defined under `user_roles` (a user type), not under `roles`; ensure the role is in `roles` not `user_roles`",
             "user_roles.yaml:7: public_roles takes only `+privilege` entries (EPrints ignores anything else): did you mean `+eprint/archive/rest/get`?",
             "user_roles.yaml:7: public_roles takes only `+privilege` entries; `-subject/view` cannot remove",
-            "user_roles.yaml:8: unknown key `colour`",
+            "user_roles.yaml:8: unknown key `colour`: the file takes `roles`, `user_roles` and `public_roles`",
         ];
         for e in expect {
             assert!(

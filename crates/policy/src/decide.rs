@@ -1,16 +1,18 @@
 //! Answering `check(subject, privilege, item?)`: the EPrints bitmask (1 public, 2 user,
-//! 4 owner, 8 editor) and, on the full path, the reasons for each bit or for the denial.
+//! 4 owner, 8 editor) and, when asked, the reasons for each bit or for the denial.
 //!
-//! [`CompiledPolicy::mask`] is the fast path (ids and bit tests only);
-//! [`CompiledPolicy::decide`] computes the same mask and explains it.
-
-use std::borrow::Cow;
+//! There is one evaluation ([`Subject::evaluate`]); the fast path ([`Subject::mask`]) runs it
+//! with a sink that keeps nothing, so the compiler drops every reason, and the full answer
+//! ([`Subject::decide`], [`CompiledPolicy::check`]) runs it with a sink that keeps them. The
+//! two cannot disagree.
 
 use serde::Serialize;
 
-use crate::compile::{CompiledPolicy, DenySource, EffectiveSet, PrivId, Prov, PublicSource};
-use crate::ident::split_scope;
-use crate::model::{Entry, Item, UserFacts};
+use crate::bits::{PrivId, NONE};
+use crate::compile::{CompiledPolicy, QueryInfo};
+use crate::effective::{EffectiveSet, F_HELD, F_PUBLIC, F_USER};
+use crate::item::ItemRef;
+use crate::model::UserFacts;
 
 /// Bit 1: a public privilege.
 pub const PUBLIC: u8 = 1;
@@ -20,15 +22,6 @@ pub const USER: u8 = 2;
 pub const OWNER: u8 = 4;
 /// Bit 8: the item is in the user's editorial scope and the user holds `privilege:editor`.
 pub const EDITOR: u8 = 8;
-
-/// Who is asking.
-#[derive(Debug, Clone, Copy)]
-pub enum Who<'a> {
-    /// Nobody logged in.
-    Anonymous,
-    /// A user, with the effective set derived for them.
-    User(&'a UserFacts, &'a EffectiveSet),
-}
 
 /// The kind of a reason.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -50,6 +43,8 @@ pub enum ReasonKind {
     OutOfScope,
     /// A deny removed the privilege.
     Denied,
+    /// A `-p` entry took the privilege away and nothing added it back.
+    Removed,
     /// Nothing granted the privilege.
     NotGranted,
     /// The account is not active: only public privileges apply.
@@ -68,6 +63,7 @@ impl ReasonKind {
             ReasonKind::NotOwner => "not_owner",
             ReasonKind::OutOfScope => "out_of_scope",
             ReasonKind::Denied => "denied",
+            ReasonKind::Removed => "removed",
             ReasonKind::NotGranted => "not_granted",
             ReasonKind::Inactive => "inactive",
         }
@@ -107,7 +103,8 @@ pub struct Decision {
 }
 
 impl Decision {
-    fn from_mask(mask: u8, reasons: Vec<Reason>) -> Self {
+    /// A decision from a mask and its reasons.
+    pub fn from_mask(mask: u8, reasons: Vec<Reason>) -> Self {
         Decision {
             allowed: mask != 0,
             mask,
@@ -120,431 +117,638 @@ impl Decision {
     }
 }
 
-/// The strings one query tests: `c`, `c:owner`, `c:editor` for c in [q, vq].
-#[derive(Clone, Copy)]
-struct Triple {
-    ids: [Option<PrivId>; 3],
+/// A privilege prepared for asking: looked up in the policy once, asked many times
+/// ([`CompiledPolicy::query`]). Asking with a `&str` prepares it on the way.
+#[derive(Debug, Clone, Copy)]
+pub struct Query<'a> {
+    text: &'a str,
+    info: Option<&'a QueryInfo>,
+}
+
+impl<'a> Query<'a> {
+    /// The privilege asked for.
+    pub fn as_str(&self) -> &'a str {
+        self.text
+    }
+}
+
+/// An effective set given to a policy that did not derive it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the effective set was derived under another compiled policy; derive it again with this one"
+)]
+pub struct StaleSet;
+
+/// Who is asking, as a policy sees them: anonymous, or a user with their effective set.
+///
+/// A handle taken once per request ([`CompiledPolicy::subject`], [`CompiledPolicy::anonymous`]):
+/// it borrows the policy, the user's facts and their set, so each check through it costs no
+/// lock, no lookup of the user and no reference counting, and allocates nothing.
+#[derive(Debug, Clone, Copy)]
+pub struct Subject<'a> {
+    policy: &'a CompiledPolicy,
+    who: Who<'a>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Who<'a> {
+    Anonymous,
+    User(&'a UserFacts, &'a EffectiveSet),
+}
+
+/// The strings a check tests, by id: the privilege asked for and, for a status item, its
+/// `<ds>/<status>/<rest>` form; each as the ids of its plain, `:owner` and `:editor` strings.
+/// Their text is rebuilt only when needed ([`Tested`]).
+#[derive(Debug, Clone, Copy)]
+struct Forms {
+    ids: [[PrivId; 3]; 2],
+    /// 1, or 2 when the status form is tested too.
+    n: usize,
+}
+
+/// What the text of a tested string is made from: the query and the item's status.
+#[derive(Debug, Clone, Copy)]
+struct Tested<'a> {
+    q: &'a str,
+    status: Option<&'a str>,
+}
+
+const SUFFIXES: [&str; 3] = ["", ":owner", ":editor"];
+
+impl<'a> Tested<'a> {
+    /// The pieces that joined make form `form` (0: the query, 1: its status form) with
+    /// `suffix`.
+    fn parts(&self, form: usize, suffix: &'a str) -> [&'a str; 5] {
+        match (form, self.status) {
+            (1, Some(status)) => {
+                let ds_len = self.q.find('/').unwrap_or(self.q.len());
+                let (ds, rest) = self.q.split_at(ds_len);
+                [ds, "/", status, rest, suffix]
+            }
+            _ => [self.q, suffix, "", "", ""],
+        }
+    }
+
+    /// The tested string as text (explanations only).
+    fn text(&self, form: usize, suffix: &str) -> String {
+        self.parts(form, suffix).concat()
+    }
+}
+
+/// Where the evaluation puts its reasons.
+trait Sink {
+    /// Whether reasons are kept (when false, no reason is ever built).
+    const EXPLAIN: bool;
+    fn push(&mut self, reason: impl FnOnce() -> Reason);
+}
+
+struct Discard;
+
+impl Sink for Discard {
+    const EXPLAIN: bool = false;
+    #[inline(always)]
+    fn push(&mut self, _reason: impl FnOnce() -> Reason) {}
+}
+
+struct Keep(Vec<Reason>);
+
+impl Sink for Keep {
+    const EXPLAIN: bool = true;
+    fn push(&mut self, reason: impl FnOnce() -> Reason) {
+        self.0.push(reason());
+    }
+}
+
+fn reason(kind: ReasonKind, bit: u8, privilege: String, source: String) -> Reason {
+    Reason {
+        kind,
+        bit,
+        privilege,
+        source,
+    }
 }
 
 impl CompiledPolicy {
-    /// The triples to test for `q` on `item` from the query table (global ids only).
+    /// Prepares `privilege` for asking many times.
     #[inline]
-    fn triples(&self, q: &str, item: Option<&Item>) -> ([Triple; 2], usize) {
-        let none = Triple { ids: [None; 3] };
-        let Some(info) = self.queries.get(q) else {
-            return ([none, none], 0);
+    pub fn query<'a>(&'a self, privilege: &'a str) -> Query<'a> {
+        Query {
+            text: privilege,
+            info: self
+                .query_index
+                .get(privilege)
+                .and_then(|i| self.query_info.get(i)),
+        }
+    }
+
+    /// The handle for an anonymous visitor (public privileges only).
+    pub fn anonymous(&self) -> Subject<'_> {
+        Subject {
+            policy: self,
+            who: Who::Anonymous,
+        }
+    }
+
+    /// The handle for `user` with the effective set derived for them by this policy
+    /// ([`CompiledPolicy::effective`], or an [`EffectiveCache`](crate::EffectiveCache)).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use gatehouse_policy::{CompiledPolicy, Field, ItemRef, PolicyConfig, UserFacts, UserId};
+    ///
+    /// let policy = CompiledPolicy::compile(Arc::new(PolicyConfig::builtin().clone()), &[], &[], 1)
+    ///     .expect("compiles");
+    /// let ann = UserFacts { id: UserId(7), active: true, user_type: Some("user".parse().expect("name")),
+    ///                       ..UserFacts::default() };
+    /// let set = policy.effective(&ann);
+    /// let ann_asks = policy.subject(&ann, &set).expect("derived by this policy");
+    ///
+    /// // Rows as the repository holds them: (status, owner id).
+    /// let rows = [("inbox", 7), ("inbox", 8), ("archive", 8)];
+    /// let editable: Vec<bool> = rows.iter().map(|(status, owner)| {
+    ///     let owners = [UserId(*owner)];
+    ///     let item = ItemRef::new("eprint").status(status).owned_by(&owners);
+    ///     ann_asks.allowed("eprint/edit", Some(&item))
+    /// }).collect();
+    /// assert_eq!(editable, [true, false, false]);
+    /// ```
+    pub fn subject<'a>(
+        &'a self,
+        user: &'a UserFacts,
+        set: &'a EffectiveSet,
+    ) -> Result<Subject<'a>, StaleSet> {
+        if set.policy != self.id {
+            return Err(StaleSet);
+        }
+        Ok(Subject {
+            policy: self,
+            who: Who::User(user, set),
+        })
+    }
+
+    /// The whole answer, with reasons, for `user` asking for `privilege` on `item`: one call,
+    /// nothing to keep. A user with nothing of their own reads their type's shared set; a set
+    /// for other users is derived once per shape (type, entries, grants) and kept by the
+    /// policy (bounded) for the next call.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use gatehouse_policy::{CompiledPolicy, ItemRef, PolicyConfig, UserFacts, UserId};
+    ///
+    /// let policy = CompiledPolicy::compile(Arc::new(PolicyConfig::builtin().clone()), &[], &[], 1)
+    ///     .expect("compiles");
+    /// let editor = UserFacts { id: UserId(3), active: true,
+    ///     user_type: Some("editor".parse().expect("name")), ..UserFacts::default() };
+    /// let item = ItemRef::new("eprint").status("buffer");
+    /// let d = policy.check(&editor, "eprint/move_archive", Some(&item));
+    /// assert!(d.allowed && d.editor);
+    /// assert_eq!(d.mask, gatehouse_policy::EDITOR);
+    /// ```
+    pub fn check(&self, user: &UserFacts, privilege: &str, item: Option<&ItemRef<'_>>) -> Decision {
+        let set = self.memo_set(user);
+        Subject {
+            policy: self,
+            who: Who::User(user, &set),
+        }
+        .decide(privilege, item)
+    }
+
+    /// The whole answer for an anonymous visitor.
+    pub fn check_anonymous(&self, privilege: &str, item: Option<&ItemRef<'_>>) -> Decision {
+        self.anonymous().decide(privilege, item)
+    }
+
+    /// The strings a check of `q` on `item` tests: `q`, and its status form when the item has
+    /// a status of a dataset with statuses and `q` is `<ds>/<rest>` not naming one. Returns
+    /// their ids and the status when the status form is tested.
+    #[inline]
+    fn forms<'a>(&self, q: Query<'_>, item: Option<&ItemRef<'a>>) -> (Forms, Option<&'a str>) {
+        let plain = q.info.map_or([NONE; 3], |i| i.ids);
+        let one = Forms {
+            ids: [plain, [NONE; 3]],
+            n: 1,
         };
-        let base = Triple { ids: info.ids };
-        if let (Some(item), Some((dsi, table))) = (item, &info.by_status) {
-            if let (Some(status), Some((ds, statuses))) =
-                (&item.status, self.datasets.get(*dsi as usize))
-            {
-                if **ds == *item.dataset {
-                    if let Some(sti) = statuses.iter().position(|s| **s == **status) {
-                        if let Some(ids) = table.get(sti) {
-                            return ([base, Triple { ids: *ids }], 2);
-                        }
-                    }
+        let Some(item) = item else { return (one, None) };
+        let Some(status) = item.status_str() else {
+            return (one, None);
+        };
+        match q.info {
+            Some(info) => {
+                let Some((dsi, table)) = &info.by_status else {
+                    return (one, None);
+                };
+                let Some(ds) = self.datasets.get(*dsi as usize) else {
+                    return (one, None);
+                };
+                if !same(&ds.name, item.dataset()) {
+                    return (one, None);
+                }
+                match ds.status_index(status).and_then(|i| table.get(i)) {
+                    Some(ids) => (
+                        Forms {
+                            ids: [plain, *ids],
+                            n: 2,
+                        },
+                        Some(status),
+                    ),
+                    None => (one, None),
                 }
             }
+            // A string the policy does not know: its status form is no global string either,
+            // but it may be one of a user's own strings.
+            None => {
+                let Some((ds, rest)) = q.text.split_once('/') else {
+                    return (one, None);
+                };
+                let Some(d) = self.datasets.iter().find(|d| same(&d.name, ds)) else {
+                    return (one, None);
+                };
+                if ds != item.dataset() || d.status_index(status).is_none() || d.names_status(rest)
+                {
+                    return (one, None);
+                }
+                (
+                    Forms {
+                        ids: [plain, [NONE; 3]],
+                        n: 2,
+                    },
+                    Some(status),
+                )
+            }
         }
-        ([base, none], 1)
     }
 
-    /// The strings `check` tests for `q` on `item`, as text: `[q, vq?]`. Only the
-    /// status-qualified form is allocated.
-    fn candidates<'q>(&self, q: &'q str, item: Option<&Item>) -> Vec<Cow<'q, str>> {
-        let mut out = Vec::with_capacity(2);
-        out.push(Cow::Borrowed(q));
-        let Some(item) = item else { return out };
-        let Some(status) = &item.status else {
-            return out;
-        };
-        let Some((ds, rest)) = q.split_once('/') else {
-            return out;
-        };
-        if ds != item.dataset {
-            return out;
+    /// The ids of the status form of a query whose table is `by_status`, for `item`.
+    #[inline]
+    fn status_form<'t>(
+        &self,
+        item: &ItemRef<'_>,
+        (dsi, table): &'t (u16, Box<[[PrivId; 3]]>),
+    ) -> Option<&'t [PrivId; 3]> {
+        let status = item.status_str()?;
+        let ds = self.datasets.get(*dsi as usize)?;
+        if !same(&ds.name, item.dataset()) {
+            return None;
         }
-        let Some((_, statuses)) = self.datasets.iter().find(|(d, _)| &**d == ds) else {
-            return out;
-        };
-        // A status the dataset does not have is no virtual dataset: nothing to expand (as
-        // the fast path's query table, which only knows the dataset's statuses).
-        if !statuses.iter().any(|s| **s == **status) {
-            return out;
-        }
-        let names_status = rest
-            .split_once('/')
-            .is_some_and(|(f, _)| statuses.iter().any(|s| **s == *f));
-        if !names_status {
-            out.push(Cow::Owned(format!("{ds}/{status}/{rest}")));
-        }
-        out
+        ds.status_index(status).and_then(|i| table.get(i))
     }
 
-    /// Whether `item` is in `user`'s editorial scope (SPEC 3.4).
-    pub fn in_scope(&self, user: &UserFacts, eff: &EffectiveSet, item: &Item) -> bool {
-        if !self.config.datasets.scoped.contains(&item.dataset) {
+    /// Whether `item` is in `user`'s editorial scope (SPEC 3.4). Out of line: only checks
+    /// of a held `:editor` string get here.
+    #[inline(never)]
+    pub(crate) fn in_scope(
+        &self,
+        user: &UserFacts,
+        set: &EffectiveSet,
+        item: &ItemRef<'_>,
+    ) -> bool {
+        if !self.is_scoped(item.dataset()) {
             return true;
         }
         if user.editorial_scope.is_empty() {
-            return !eff.editperms_none;
+            return !set.editperms_none;
         }
         user.editorial_scope.iter().any(|f| f.matches(item))
     }
+}
 
-    /// Whether a string with no global id is denied to this user (string coverage).
-    fn denied_text(&self, eff: &EffectiveSet, s: &str) -> bool {
-        eff.denies.iter().any(|(p, _)| {
-            crate::compile::deny_coverage(p.as_str(), &self.datasets)
-                .iter()
-                .any(|c| c == s)
-        })
-    }
-
-    /// The local id of `s` in `eff`: global, or one of the user's extra strings.
-    fn id_in(&self, eff: &EffectiveSet, s: &str) -> Option<PrivId> {
-        self.ids.get(s).copied().or_else(|| {
-            eff.extras
-                .iter()
-                .position(|e| **e == *s)
-                .map(|p| (eff.universe + p) as PrivId)
-        })
-    }
-
-    /// The fast path: the bitmask of `who` asking for `privilege` on `item`.
-    ///
-    /// `eff` must have been derived from this policy (same generation) for this user.
+impl<'a> Subject<'a> {
+    /// The fast path: the bitmask for `privilege` on `item`, with no reasons and no
+    /// allocation.
     #[inline]
-    pub fn mask(&self, who: Who<'_>, privilege: &str, item: Option<&Item>) -> u8 {
-        match who {
-            Who::Anonymous => {
-                let (t, n) = self.triples(privilege, item);
-                let mut m = 0;
-                for t in &t[..n] {
-                    if t.ids[0].is_some_and(|id| self.public.has(id)) {
-                        m |= PUBLIC;
-                    }
-                }
-                m
-            }
-            Who::User(user, eff) => {
-                // Users with strings the policy does not know, and superusers (whose bit 2 hangs
-                // on string-level deny coverage), take the string path; they are few.
-                if !eff.extras.is_empty() || eff.superuser {
-                    return self.decide_inner(user, eff, privilege, item, false).mask;
-                }
-                let (t, n) = self.triples(privilege, item);
-                let mut m = 0;
-                for t in &t[..n] {
-                    if let Some(id) = t.ids[0] {
-                        if self.public.has(id) && !eff.denied.has(id) {
-                            m |= PUBLIC;
-                        }
-                        if user.active && eff.held.has(id) {
-                            m |= USER;
-                        }
-                    }
-                }
-                if let (Some(item), true) = (item, user.active) {
-                    for t in &t[..n] {
-                        if m & OWNER == 0
-                            && t.ids[1].is_some_and(|id| eff.held.has(id))
-                            && item.is_owned_by(user)
-                        {
-                            m |= OWNER;
-                        }
-                        if m & EDITOR == 0
-                            && t.ids[2].is_some_and(|id| eff.held.has(id))
-                            && self.in_scope(user, eff, item)
-                        {
-                            m |= EDITOR;
-                        }
-                    }
-                }
-                m
-            }
-        }
+    pub fn mask(&self, privilege: &str, item: Option<&ItemRef<'_>>) -> u8 {
+        self.lean(self.policy.query(privilege), item)
     }
 
-    /// The full answer with reasons.
-    pub fn decide(&self, who: Who<'_>, privilege: &str, item: Option<&Item>) -> Decision {
-        match who {
-            Who::Anonymous => {
-                let mut reasons = Vec::new();
-                let mut m = 0;
-                for c in self.candidates(privilege, item) {
-                    if let Some(id) = self.ids.get(&*c) {
-                        if self.public.has(*id) {
-                            m |= PUBLIC;
-                            reasons.push(Reason {
-                                kind: ReasonKind::Public,
-                                bit: PUBLIC,
-                                privilege: c.into_owned(),
-                                source: self.public_words(*id),
-                            });
-                        }
-                    }
-                }
-                if m == 0 {
-                    let denied = self.system_deny.iter().find(|(p, sr)| {
-                        *sr == crate::ident::SystemRole::AnyUser
-                            && crate::compile::deny_coverage(p.as_str(), &self.datasets)
-                                .iter()
-                                .any(|s| s == privilege)
-                    });
-                    reasons.push(match denied {
-                        Some((p, _)) => Reason {
-                            kind: ReasonKind::Denied,
-                            bit: 0,
-                            privilege: privilege.to_owned(),
-                            source: format!("denied by a deny of `{p}` to system role `any_user`"),
-                        },
-                        None => Reason {
-                            kind: ReasonKind::NotGranted,
-                            bit: 0,
-                            privilege: privilege.to_owned(),
-                            source: "not a public privilege, and nobody is logged in".into(),
-                        },
-                    });
-                }
-                Decision::from_mask(m, reasons)
-            }
-            Who::User(user, eff) => self.decide_inner(user, eff, privilege, item, true),
-        }
+    /// The bitmask for a prepared privilege ([`CompiledPolicy::query`]).
+    #[inline]
+    pub fn mask_query(&self, query: Query<'_>, item: Option<&ItemRef<'_>>) -> u8 {
+        self.lean(query, item)
     }
 
-    fn decide_inner(
-        &self,
-        user: &UserFacts,
-        eff: &EffectiveSet,
-        privilege: &str,
-        item: Option<&Item>,
-        explain: bool,
-    ) -> Decision {
-        let mut reasons = Vec::new();
-        let mut m = 0;
-        let cands = self.candidates(privilege, item);
-        let mut push = |kind, bit, privilege: &str, source: String| {
-            if explain {
-                reasons.push(Reason {
-                    kind,
-                    bit,
-                    privilege: privilege.to_owned(),
-                    source,
-                });
-            }
+    /// Whether `privilege` is allowed on `item` (the mask is not zero).
+    #[inline]
+    pub fn allowed(&self, privilege: &str, item: Option<&ItemRef<'_>>) -> bool {
+        self.mask(privilege, item) != 0
+    }
+
+    /// The evaluation specialised for the common case, a user who holds no string of their
+    /// own (see [`EffectiveSet`]'s `general`): a few flag bytes read by id. Anything else takes
+    /// [`Subject::evaluate`]. The property tests hold the two equal on random policies.
+    #[inline]
+    fn lean(&self, q: Query<'_>, item: Option<&ItemRef<'_>>) -> u8 {
+        let (user, set) = match self.who {
+            Who::User(user, set) if !set.general => (user, set),
+            _ => return self.general(q, item),
         };
-        let is_denied = |s: &str| match self.id_in(eff, s) {
-            Some(id) => eff.denied.has(id),
-            None => self.denied_text(eff, s),
+        let flag = |id: PrivId| {
+            set.flags
+                .get(id as usize)
+                .copied()
+                .unwrap_or(set.none_flags)
+        };
+        let Some(info) = q.info else {
+            // No string of the policy is this one or its status form: only a superuser
+            // holds it (every string denied to this user has an id).
+            return if user.active {
+                set.none_flags & F_USER
+            } else {
+                0
+            };
+        };
+        let a = info.ids;
+        let (x0, x1, x2) = (flag(a[0]), flag(a[1]), flag(a[2]));
+        let (y0, y1, y2) = match (item, &info.by_status) {
+            (Some(item), Some(by_status)) => match self.policy.status_form(item, by_status) {
+                Some(b) => (flag(b[0]), flag(b[1]), flag(b[2])),
+                None => (0, 0, 0),
+            },
+            _ => (0, 0, 0),
         };
         if !user.active {
-            push(
-                ReasonKind::Inactive,
-                0,
-                privilege,
-                "the account is not active: only public privileges apply".into(),
-            );
+            return (x0 | y0) & F_PUBLIC;
         }
-        // `c:owner` and `c:editor`, written into one buffer for the lookups; a reason copies it.
-        let mut scoped = String::with_capacity(privilege.len() + 48);
-        for c in &cands {
-            let c: &str = c;
-            if let Some(id) = self.ids.get(c) {
-                if self.public.has(*id) && !eff.denied.has(*id) {
-                    m |= PUBLIC;
-                    push(ReasonKind::Public, PUBLIC, c, self.public_words(*id));
-                }
+        // F_PUBLIC and F_USER are the answer's bits 1 and 2.
+        let mut m = (x0 | y0) & (F_PUBLIC | F_USER);
+        if let Some(item) = item {
+            if (x1 | y1) & F_HELD != 0 && item.is_owned_by(user) {
+                m |= OWNER;
             }
-            if !user.active {
-                continue;
+            if (x2 | y2) & F_HELD != 0 && self.policy.in_scope(user, set, item) {
+                m |= EDITOR;
             }
-            let held = self.id_in(eff, c).filter(|id| eff.held.has(*id));
-            if let Some(id) = held {
-                m |= USER;
-                push(ReasonKind::User, USER, c, self.prov_words(user, eff, id));
-            } else if eff.superuser && !is_denied(c) {
-                m |= USER;
-                push(
-                    ReasonKind::Superuser,
-                    USER,
-                    c,
-                    format!(
-                        "holds `superuser-access` ({})",
-                        self.prov_words(user, eff, self.superuser)
-                    ),
+        }
+        m
+    }
+
+    /// The general evaluation without reasons, out of line (anonymous visitors and users
+    /// with strings of their own).
+    #[inline(never)]
+    fn general(&self, q: Query<'_>, item: Option<&ItemRef<'_>>) -> u8 {
+        self.evaluate(q, item, &mut Discard)
+    }
+
+    /// The whole answer with reasons.
+    pub fn decide(&self, privilege: &str, item: Option<&ItemRef<'_>>) -> Decision {
+        let mut sink = Keep(Vec::new());
+        let mask = self.evaluate(self.policy.query(privilege), item, &mut sink);
+        Decision::from_mask(mask, sink.0)
+    }
+
+    /// Whether this is a user holding `superuser-access` (and active).
+    pub fn is_superuser(&self) -> bool {
+        matches!(self.who, Who::User(u, s) if u.active && s.superuser)
+    }
+
+    /// THE evaluation: every answer of the engine comes from here.
+    #[inline]
+    fn evaluate<S: Sink>(&self, q: Query<'_>, item: Option<&ItemRef<'_>>, sink: &mut S) -> u8 {
+        let p = self.policy;
+        let (forms, status) = p.forms(q, item);
+        let tested = Tested { q: q.text, status };
+        let (user, set) = match self.who {
+            Who::Anonymous => return self.evaluate_anonymous(&forms, tested, sink),
+            Who::User(user, set) => (user, set),
+        };
+        // The id of form `f`'s string with suffix `slot`: global, or one of the user's own.
+        let has_extras = !set.extras.is_empty();
+        let resolve = |f: usize, slot: usize| -> PrivId {
+            let id = forms.ids[f][slot];
+            if id != NONE || !has_extras {
+                return id;
+            }
+            set.extra_id(&tested.parts(f, SUFFIXES[slot]))
+                .unwrap_or(NONE)
+        };
+        let mut m = 0;
+        for f in 0..forms.n {
+            let public = forms.ids[f][0];
+            if p.public.has(public) && !set.denied.has(public) {
+                m |= PUBLIC;
+                sink.push(|| {
+                    reason(
+                        ReasonKind::Public,
+                        PUBLIC,
+                        tested.text(f, ""),
+                        p.public_words(public),
+                    )
+                });
+            }
+        }
+        if !user.active {
+            sink.push(|| {
+                reason(
+                    ReasonKind::Inactive,
+                    0,
+                    q.text.to_owned(),
+                    "the account is not active: only public privileges apply".into(),
+                )
+            });
+            if S::EXPLAIN && m == 0 {
+                p.explain_refusal(
+                    user,
+                    set,
+                    forms.n,
+                    tested,
+                    item.is_some(),
+                    &resolve,
+                    &mut |r| sink.push(|| r),
                 );
             }
-            let Some(item) = item else { continue };
-            scoped.clear();
-            scoped.push_str(c);
-            scoped.push_str(":owner");
-            if let Some(id) = self.id_in(eff, &scoped).filter(|id| eff.held.has(*id)) {
-                if item.is_owned_by(user) {
-                    m |= OWNER;
-                    push(
-                        ReasonKind::Owner,
-                        OWNER,
-                        &scoped,
-                        self.prov_words(user, eff, id),
-                    );
-                } else {
-                    push(
-                        ReasonKind::NotOwner,
-                        0,
-                        &scoped,
+            return m;
+        }
+        let mut owned: Option<bool> = None;
+        let mut in_scope: Option<bool> = None;
+        for f in 0..forms.n {
+            let plain = resolve(f, 0);
+            if set.held.has(plain) {
+                m |= USER;
+                sink.push(|| {
+                    reason(
+                        ReasonKind::User,
+                        USER,
+                        tested.text(f, ""),
+                        p.prov_words(user, set, plain),
+                    )
+                });
+            } else if set.superuser && !set.denied.has(plain) {
+                m |= USER;
+                sink.push(|| {
+                    reason(
+                        ReasonKind::Superuser,
+                        USER,
+                        tested.text(f, ""),
                         format!(
-                            "held ({}), but the user is not an owner of the item",
-                            self.prov_words(user, eff, id)
+                            "holds `superuser-access` ({})",
+                            p.prov_words(user, set, p.superuser)
                         ),
-                    );
-                }
+                    )
+                });
             }
-            scoped.truncate(c.len());
-            scoped.push_str(":editor");
-            if let Some(id) = self.id_in(eff, &scoped).filter(|id| eff.held.has(*id)) {
-                if self.in_scope(user, eff, item) {
-                    m |= EDITOR;
-                    push(
-                        ReasonKind::Editor,
-                        EDITOR,
-                        &scoped,
-                        self.prov_words(user, eff, id),
-                    );
+            let Some(item) = item else { continue };
+            let owner = resolve(f, 1);
+            if set.held.has(owner) {
+                if *owned.get_or_insert_with(|| item.is_owned_by(user)) {
+                    m |= OWNER;
+                    sink.push(|| {
+                        reason(
+                            ReasonKind::Owner,
+                            OWNER,
+                            tested.text(f, ":owner"),
+                            p.prov_words(user, set, owner),
+                        )
+                    });
                 } else {
-                    let why = if user.editorial_scope.is_empty() {
-                        "the user holds `editperms_none_by_default` and has no editorial scope"
-                    } else {
-                        "the item matches none of the user's editorial scope filters"
-                    };
-                    push(
-                        ReasonKind::OutOfScope,
-                        0,
-                        &scoped,
-                        format!("held ({}), but {why}", self.prov_words(user, eff, id)),
-                    );
-                }
-            }
-        }
-        if m == 0 && explain {
-            // Which deny removed it, if any: test every string the check looked at.
-            let mut tested: Vec<String> = Vec::with_capacity(3 * cands.len());
-            for c in &cands {
-                tested.push(c.to_string());
-                if item.is_some() {
-                    tested.push(format!("{c}:owner"));
-                    tested.push(format!("{c}:editor"));
-                }
-            }
-            // Each deny's coverage once, not once per tested string.
-            let coverage: Vec<Vec<String>> = eff
-                .denies
-                .iter()
-                .map(|(p, _)| crate::compile::deny_coverage(p.as_str(), &self.datasets))
-                .collect();
-            let mut found = false;
-            for s in &tested {
-                for ((p, src), covered) in eff.denies.iter().zip(&coverage) {
-                    if covered.iter().any(|c| c == s) {
-                        found = true;
-                        let who = match src {
-                            DenySource::User => "the user".to_owned(),
-                            DenySource::Role(r) => format!("role `{r}`, which the user holds"),
-                            DenySource::System(sr) => format!("system role `{sr}`"),
-                        };
-                        push(
-                            ReasonKind::Denied,
+                    sink.push(|| {
+                        reason(
+                            ReasonKind::NotOwner,
                             0,
-                            s,
-                            format!("removed by a deny of `{p}` to {who}"),
-                        );
-                    }
+                            tested.text(f, ":owner"),
+                            format!(
+                                "held ({}), but the user is not an owner of the item",
+                                p.prov_words(user, set, owner)
+                            ),
+                        )
+                    });
                 }
             }
-            if !found && user.active {
-                let mut words = String::from("nothing the user holds grants ");
-                for (i, s) in tested.iter().enumerate() {
-                    if i > 0 {
-                        words.push_str(", ");
-                    }
-                    words.push('`');
-                    words.push_str(s);
-                    words.push('`');
-                }
-                push(ReasonKind::NotGranted, 0, privilege, words);
-            }
-        }
-        Decision::from_mask(m, reasons)
-    }
-
-    /// Where a public privilege comes from, in words.
-    fn public_words(&self, id: PrivId) -> String {
-        match self.public_source.get(&id) {
-            Some(PublicSource::Def(origin, true)) => format!("public_roles entry ({origin})"),
-            Some(PublicSource::Def(origin, false)) => {
-                format!("built-in public privilege ({origin})")
-            }
-            Some(PublicSource::AnyUserGrant) => "allow grant to system role `any_user`".into(),
-            None => "public".into(),
-        }
-    }
-
-    /// Where a held privilege comes from, in words: the chain from the user to the entry.
-    pub(crate) fn prov_words(&self, user: &UserFacts, eff: &EffectiveSet, id: PrivId) -> String {
-        let ty = user
-            .user_type
-            .as_ref()
-            .map_or("-".to_owned(), |t| t.to_string());
-        let role_words = |ri: u32| match self.roles.get(ri as usize) {
-            Some(r) => format!("role `{}` ({})", r.name, r.origin),
-            None => "a role".into(),
-        };
-        let type_origin = user
-            .user_type
-            .as_ref()
-            .and_then(|t| self.types.get(t))
-            .map(|t| t.origin.to_string())
-            .unwrap_or_default();
-        let own_entry = |entry: u16| {
-            user.entries
-                .get(entry as usize)
-                .map_or(String::new(), |e: &Entry| format!(" `{e}`"))
-        };
-        match eff.prov_of(id) {
-            Some(Prov::Type { entry, role: None }) => format!(
-                "user type `{ty}` entry {} `+{}` ({type_origin})",
-                entry + 1,
-                self.name(id)
-            ),
-            Some(Prov::Type {
-                entry,
-                role: Some(ri),
-            }) => format!("user type `{ty}` entry {} -> {}", entry + 1, role_words(ri)),
-            Some(Prov::Own { entry, role: None }) => {
-                format!("the user's own entry {}{}", entry + 1, own_entry(entry))
-            }
-            Some(Prov::Own {
-                entry,
-                role: Some(ri),
-            }) => format!("the user's own entry {} -> {}", entry + 1, role_words(ri)),
-            Some(Prov::RoleGrant { role, own, entry }) => format!(
-                "allow grant to role `{}`, held through {} entry {}",
-                self.role_name(role).map_or("?".into(), |r| r.to_string()),
-                if own {
-                    "the user's own".to_owned()
+            let editor = resolve(f, 2);
+            if set.held.has(editor) {
+                if *in_scope.get_or_insert_with(|| p.in_scope(user, set, item)) {
+                    m |= EDITOR;
+                    sink.push(|| {
+                        reason(
+                            ReasonKind::Editor,
+                            EDITOR,
+                            tested.text(f, ":editor"),
+                            p.prov_words(user, set, editor),
+                        )
+                    });
                 } else {
-                    format!("user type `{ty}`")
-                },
-                entry + 1
-            ),
-            Some(Prov::UserGrant) => "allow grant to the user".into(),
-            Some(Prov::SystemGrant) => "allow grant to system role `authenticated_user`".into(),
-            None => {
-                let (base, _) = split_scope(self.name(id));
-                format!("`{base}`")
+                    sink.push(|| {
+                        let why = if user.editorial_scope.is_empty() {
+                            "the user holds `editperms_none_by_default` and has no editorial scope"
+                        } else {
+                            "the item matches none of the user's editorial scope filters"
+                        };
+                        reason(
+                            ReasonKind::OutOfScope,
+                            0,
+                            tested.text(f, ":editor"),
+                            format!("held ({}), but {why}", p.prov_words(user, set, editor)),
+                        )
+                    });
+                }
             }
+        }
+        if S::EXPLAIN && m == 0 {
+            p.explain_refusal(
+                user,
+                set,
+                forms.n,
+                tested,
+                item.is_some(),
+                &resolve,
+                &mut |r| sink.push(|| r),
+            );
+        }
+        m
+    }
+
+    fn evaluate_anonymous<S: Sink>(&self, forms: &Forms, tested: Tested<'_>, sink: &mut S) -> u8 {
+        let p = self.policy;
+        let mut m = 0;
+        for f in 0..forms.n {
+            let id = forms.ids[f][0];
+            if p.public.has(id) {
+                m |= PUBLIC;
+                sink.push(|| {
+                    reason(
+                        ReasonKind::Public,
+                        PUBLIC,
+                        tested.text(f, ""),
+                        p.public_words(id),
+                    )
+                });
+            }
+        }
+        if S::EXPLAIN && m == 0 {
+            sink.push(|| p.anonymous_refusal(tested.q));
+        }
+        m
+    }
+}
+
+/// Two short strings equal, compared inline (dataset and status names are a few bytes).
+#[inline(always)]
+fn same(a: &str, b: &str) -> bool {
+    crate::table::same_bytes(a.as_bytes(), b.as_bytes())
+}
+
+impl CompiledPolicy {
+    /// Why a user got mask 0: for every string the check tested that the user does not
+    /// hold, the deny or the `-p` that took it away, and what nothing granted.
+    #[allow(clippy::too_many_arguments)]
+    fn explain_refusal(
+        &self,
+        user: &UserFacts,
+        set: &EffectiveSet,
+        forms: usize,
+        tested: Tested<'_>,
+        with_item: bool,
+        resolve: &dyn Fn(usize, usize) -> PrivId,
+        push: &mut dyn FnMut(Reason),
+    ) {
+        let slots = if with_item { 3 } else { 1 };
+        let mut not_granted: Vec<String> = Vec::new();
+        for f in 0..forms {
+            for (slot, suffix) in SUFFIXES.iter().enumerate().take(slots) {
+                let id = resolve(f, slot);
+                if set.held.has(id) {
+                    continue; // explained already (not an owner, out of scope)
+                }
+                let text = tested.text(f, suffix);
+                // Only a denied id is worth finding the deny for (every denied string of
+                // this user has an id, global or their own).
+                let denies = if set.denied.has(id) {
+                    self.denies_covering(set, &text)
+                } else {
+                    Vec::new()
+                };
+                if !denies.is_empty() {
+                    for words in denies {
+                        push(reason(ReasonKind::Denied, 0, text.clone(), words));
+                    }
+                    continue;
+                }
+                if let Some(at) = set.removal_of(id) {
+                    push(reason(
+                        ReasonKind::Removed,
+                        0,
+                        text.clone(),
+                        self.removal_words(user, at, &text),
+                    ));
+                    continue;
+                }
+                not_granted.push(text);
+            }
+        }
+        if !not_granted.is_empty() && user.active {
+            let mut words = String::from("nothing the user holds grants ");
+            for (i, s) in not_granted.iter().enumerate() {
+                if i > 0 {
+                    words.push_str(", ");
+                }
+                words.push('`');
+                words.push_str(s);
+                words.push('`');
+            }
+            push(reason(
+                ReasonKind::NotGranted,
+                0,
+                tested.q.to_owned(),
+                words,
+            ));
         }
     }
 }

@@ -38,6 +38,16 @@ pub enum IdentError {
     SystemRole(String),
 }
 
+/// At most the first 100 characters of `value`, with `…` when it was longer: what error
+/// messages show of a bad value (a 20 MB input is not echoed back whole).
+pub(crate) fn shorten(value: &str) -> std::borrow::Cow<'_, str> {
+    const SHOWN: usize = 100;
+    match value.char_indices().nth(SHOWN) {
+        None => std::borrow::Cow::Borrowed(value),
+        Some((cut, _)) => std::borrow::Cow::Owned(format!("{}…", &value[..cut])),
+    }
+}
+
 /// The longest privilege string accepted, in characters.
 pub const MAX_PRIVILEGE_LEN: usize = 200;
 
@@ -76,7 +86,7 @@ impl Privilege {
     /// Checks `value` against the privilege rule.
     pub fn new(value: &str) -> Result<Self, IdentError> {
         let bad = |why| IdentError::Privilege {
-            value: value.to_owned(),
+            value: shorten(value).into_owned(),
             why,
         };
         if value.is_empty() {
@@ -187,7 +197,7 @@ macro_rules! name_type {
                 if is_name(value) {
                     Ok($name(Arc::from(value)))
                 } else {
-                    Err(IdentError::$err(value.to_owned()))
+                    Err(IdentError::$err(shorten(value).into_owned()))
                 }
             }
 
@@ -274,7 +284,7 @@ impl FromStr for SystemRole {
         match s {
             "any_user" => Ok(SystemRole::AnyUser),
             "authenticated_user" => Ok(SystemRole::AuthenticatedUser),
-            other => Err(IdentError::SystemRole(other.to_owned())),
+            other => Err(IdentError::SystemRole(shorten(other).into_owned())),
         }
     }
 }

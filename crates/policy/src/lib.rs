@@ -1,34 +1,37 @@
-//! Gatehouse's policy engine: EPrints roles and privileges with InvenioRDM grants, in one
-//! pure crate (no I/O, no async, no database or web types).
-//!
-//! Facts in, decision out:
-//!
-//! 1. [`PolicyConfig`] holds roles, user types and public privileges: the built-in EPrints
-//!    3.4.7 catalog overlaid by an optional `user_roles.yaml` ([`PolicyConfig::with_file`]).
-//! 2. [`CompiledPolicy::compile`] adds run-time roles and the grants to roles and system
-//!    roles, interns every privilege and walks each user type once.
-//! 3. [`CompiledPolicy::effective`] derives one user's [`EffectiveSet`] (type walk, own
-//!    entries, grants, denies, superuser); [`EffectiveCache`] keeps them between checks.
-//! 4. [`CompiledPolicy::mask`] (fast) and [`CompiledPolicy::decide`] (with reasons) answer
-//!    "may this user do this privilege to this item?" with the EPrints bitmask
-//!    (1 public, 2 user, 4 owner, 8 editor).
-//!
-//! See the crate README for the rules with examples.
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
 
-pub mod cache;
-pub mod compile;
-pub mod config;
-pub mod decide;
-pub mod ident;
-pub mod model;
-pub mod show;
-pub mod yaml;
+mod bits;
+mod cache;
+mod compile;
+mod config;
+mod decide;
+mod effective;
+mod ident;
+mod item;
+mod json;
+mod model;
+mod reasons;
+mod show;
+mod table;
 
 pub use cache::EffectiveCache;
-pub use compile::{CompileError, CompiledPolicy, EffectiveSet};
-pub use config::{Origin, PolicyConfig, PolicyErrors, PolicyIssue, RoleDef, TypeDef};
-pub use decide::{Decision, Reason, ReasonKind, Who, EDITOR, OWNER, PUBLIC, USER};
-pub use ident::{IdentError, Privilege, RoleName, Scope, SystemRole, TypeName, UserId};
-pub use model::{
-    Effect, Entry, Grant, GrantTarget, Item, Owner, RoleEntry, ScopeFilter, UserFacts,
+pub use compile::{CompileError, CompiledPolicy};
+pub use config::{
+    DatasetRules, Origin, PolicyConfig, PolicyErrors, PolicyIssue, PublicDef, RoleDef, TypeDef,
+    CATALOG_NAME, EDITPERMS_NONE_BY_DEFAULT, SUPERUSER_ACCESS,
 };
+pub use decide::{
+    Decision, Query, Reason, ReasonKind, StaleSet, Subject, EDITOR, OWNER, PUBLIC, USER,
+};
+pub use effective::EffectiveSet;
+pub use ident::{
+    split_scope, IdentError, Privilege, RoleName, Scope, SystemRole, TypeName, UserId,
+    MAX_PRIVILEGE_LEN,
+};
+pub use item::{Field, ItemRef, Owners, Values};
+pub use model::{
+    Effect, Entry, EntryError, Grant, GrantTarget, Item, ItemError, Owner, RoleEntry, ScopeFilter,
+    ScopeFilterError, UserFacts,
+};
+pub use show::{HeldListing, RoleListing, TypeListing};

@@ -8,6 +8,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::ident::{IdentError, Privilege, RoleName, SystemRole, TypeName, UserId};
+use crate::item::{ItemRef, Owners};
 
 /// An entry of a role definition. Inside a role every entry is a privilege: `+p` and bare `p`
 /// grant, `-p` removes (roles do not nest).
@@ -219,13 +220,26 @@ impl ScopeFilter {
     }
 
     /// Whether the item's fields satisfy every field of this filter.
-    pub fn matches(&self, item: &Item) -> bool {
+    #[inline]
+    pub fn matches(&self, item: &ItemRef<'_>) -> bool {
         !self.0.is_empty()
             && self.0.iter().all(|(field, allowed)| {
-                item.fields
-                    .get(field)
-                    .is_some_and(|values| values.iter().any(|v| allowed.contains(v)))
+                // Scope filters hold a few values: a scan beats the tree's string ordering.
+                item.field_any(field, |v| {
+                    if allowed.len() <= 8 {
+                        allowed
+                            .iter()
+                            .any(|a| crate::table::same_bytes(a.as_bytes(), v.as_bytes()))
+                    } else {
+                        allowed.contains(v)
+                    }
+                })
             })
+    }
+
+    /// The fields and their allowed values.
+    pub fn fields(&self) -> &BTreeMap<String, BTreeSet<String>> {
+        &self.0
     }
 }
 
@@ -363,38 +377,26 @@ impl Item {
         self
     }
 
+    /// Lends the item as an [`ItemRef`], the form checks take.
+    pub fn view(&self) -> ItemRef<'_> {
+        ItemRef::new(&self.dataset)
+            .maybe_status(self.status.as_deref())
+            .owners(if self.owners.is_empty() {
+                Owners::None
+            } else {
+                Owners::Mixed(&self.owners)
+            })
+            .field_map(&self.fields)
+    }
+
     /// Checks the parts that become part of privilege strings.
     pub fn validate(&self) -> Result<(), ItemError> {
-        let segment_ok = |s: &str| {
-            !s.is_empty()
-                && !s.contains('/')
-                && !s.chars().any(|c| c.is_whitespace() || c.is_control())
-        };
-        if !segment_ok(&self.dataset) {
-            return Err(ItemError(format!(
-                "dataset `{}` must be one non-empty word without `/`, e.g. `eprint`",
-                self.dataset
-            )));
-        }
-        if let Some(status) = &self.status {
-            if !segment_ok(status) {
-                return Err(ItemError(format!(
-                    "status `{status}` must be one non-empty word without `/`, e.g. `buffer`"
-                )));
-            }
-        }
-        Ok(())
+        self.view().validate()
     }
 
     /// Whether `user` is one of the owners.
     pub fn is_owned_by(&self, user: &UserFacts) -> bool {
-        self.owners.iter().any(|o| match o {
-            Owner::Id(id) => *id == user.id,
-            Owner::Email(e) => user
-                .email
-                .as_deref()
-                .is_some_and(|mine| mine.to_lowercase() == e.trim().to_lowercase()),
-        })
+        self.view().is_owned_by(user)
     }
 }
 
@@ -439,13 +441,16 @@ mod tests {
         let both = Item::new("eprint")
             .with_field("divisions", &["law"])
             .with_field("subjects", &["QA", "Q"]);
-        assert!(f.matches(&both));
+        assert!(f.matches(&both.view()));
         let one = Item::new("eprint").with_field("divisions", &["law"]);
-        assert!(!f.matches(&one), "every field of a filter must match");
+        assert!(
+            !f.matches(&one.view()),
+            "every field of a filter must match"
+        );
         let other = Item::new("eprint")
             .with_field("divisions", &["med"])
             .with_field("subjects", &["QA"]);
-        assert!(!f.matches(&other));
+        assert!(!f.matches(&other.view()));
         assert!("divisions".parse::<ScopeFilter>().is_err());
         assert!("".parse::<ScopeFilter>().is_err());
         assert!("divisions=".parse::<ScopeFilter>().is_err());

@@ -53,7 +53,7 @@ impl CompiledPolicy {
             .map(|r| {
                 let def_entries = self
                     .config
-                    .roles
+                    .roles()
                     .get(&r.name)
                     .map(|d| d.entries.iter().map(ToString::to_string).collect())
                     .unwrap_or_else(|| {
@@ -93,7 +93,7 @@ impl CompiledPolicy {
             user_type: Some(name.clone()),
             ..UserFacts::default()
         };
-        let eff = self.effective(Some(name), &[], &[], &[]);
+        let eff = ty.set.clone();
         let mut privileges: Vec<HeldListing> = eff
             .prov
             .iter()
@@ -108,7 +108,7 @@ impl CompiledPolicy {
             origin: ty.origin.to_string(),
             entries: self
                 .config
-                .types
+                .types()
                 .get(name)
                 .map(|d| d.entries.iter().map(ToString::to_string).collect())
                 .unwrap_or_default(),
@@ -154,7 +154,7 @@ impl CompiledPolicy {
     pub fn list_effective(
         &self,
         user: &UserFacts,
-        eff: &crate::compile::EffectiveSet,
+        eff: &crate::effective::EffectiveSet,
     ) -> Vec<HeldListing> {
         if !user.active {
             return Vec::new();
@@ -163,14 +163,10 @@ impl CompiledPolicy {
             .prov
             .iter()
             .map(|(id, _)| HeldListing {
-                privilege: if (*id as usize) < eff.universe {
-                    self.name(*id).to_owned()
-                } else {
-                    eff.extras
-                        .get(*id as usize - eff.universe)
-                        .map(|s| s.to_string())
-                        .unwrap_or_default()
-                },
+                privilege: eff
+                    .extra_name(*id)
+                    .unwrap_or_else(|| self.name(*id))
+                    .to_owned(),
                 source: self.prov_words(user, eff, *id),
             })
             .collect();
@@ -181,7 +177,7 @@ impl CompiledPolicy {
 
 impl CompiledPolicy {
     /// The denies that apply to a user, with whom each was given to.
-    pub fn list_denies(&self, eff: &crate::compile::EffectiveSet) -> Vec<(String, String)> {
+    pub fn list_denies(&self, eff: &crate::effective::EffectiveSet) -> Vec<(String, String)> {
         eff.denies
             .iter()
             .map(|(p, src)| {

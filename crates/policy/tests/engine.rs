@@ -13,7 +13,7 @@ use std::sync::Arc;
 use gatehouse_policy::{
     CompileError, CompiledPolicy, Decision, Effect, EffectiveCache, Entry, Grant, GrantTarget,
     Item, Origin, Owner, PolicyConfig, Privilege, ReasonKind, RoleDef, ScopeFilter, SystemRole,
-    TypeName, UserFacts, UserId, Who,
+    TypeName, UserFacts, UserId,
 };
 use reference::Reference;
 
@@ -131,8 +131,9 @@ impl World {
     /// The mask for `who` (None = anonymous), after checking that every path agrees.
     fn check(&self, who: Option<&UserFacts>, q: &str, item: Option<&Item>) -> u8 {
         let Some(u) = who else {
-            let fast = self.policy.mask(Who::Anonymous, q, item);
-            let full = self.policy.decide(Who::Anonymous, q, item);
+            let view = item.map(Item::view);
+            let fast = self.policy.anonymous().mask(q, view.as_ref());
+            let full = self.policy.check_anonymous(q, view.as_ref());
             let reference = self.reference.mask(None, q, item);
             assert_eq!(
                 (fast, full.mask),
@@ -141,14 +142,17 @@ impl World {
             );
             return fast;
         };
-        let eff = self
-            .policy
-            .effective(u.user_type.as_ref(), &u.entries, &u.allow, &u.deny);
-        let fast = self.policy.mask(Who::User(u, &eff), q, item);
-        let full = self.policy.decide(Who::User(u, &eff), q, item);
+        let view = item.map(Item::view);
+        let eff = self.policy.effective(u);
+        let fast = self.policy.subject(u, &eff).unwrap().mask(q, view.as_ref());
+        let full = self.policy.check(u, q, view.as_ref());
         let cache = EffectiveCache::new();
         let cached = cache.get(&self.policy, u, 1);
-        let via_cache = self.policy.mask(Who::User(u, &cached), q, item);
+        let via_cache = self
+            .policy
+            .subject(u, &cached)
+            .unwrap()
+            .mask(q, view.as_ref());
         let r = self.reference.effective(u);
         let reference = self.reference.mask(Some((u, &r)), q, item);
         assert_eq!(
@@ -160,10 +164,7 @@ impl World {
     }
 
     fn decide(&self, u: &UserFacts, q: &str, item: Option<&Item>) -> Decision {
-        let eff = self
-            .policy
-            .effective(u.user_type.as_ref(), &u.entries, &u.allow, &u.deny);
-        self.policy.decide(Who::User(u, &eff), q, item)
+        self.policy.check(u, q, item.map(Item::view).as_ref())
     }
 
     /// Runs a table of (user or anonymous, query, item, expected mask).
@@ -460,7 +461,7 @@ fn public_privileges_and_public_roles() {
     ]);
     let d = World::file("public_roles: [+x]\n")
         .policy
-        .decide(Who::Anonymous, "x", None);
+        .check_anonymous("x", None);
     assert!(d.reasons.iter().any(|r| r.kind == ReasonKind::Public
         && r.source.contains("public_roles")
         && r.source.contains("user_roles.yaml line 1")));
@@ -479,14 +480,12 @@ fn anonymous() {
         (None, "eprint/archive/export", None, 0),
         (None, "eprint/export", Some(&owned_by_zero), 0),
     ]);
-    let d = w.policy.decide(Who::Anonymous, "create_eprint", None);
+    let d = w.policy.check_anonymous("create_eprint", None);
     assert_eq!(
         d.reasons.iter().map(|r| r.kind).collect::<Vec<_>>(),
         [ReasonKind::NotGranted]
     );
-    let d = w
-        .policy
-        .decide(Who::Anonymous, "eprint/archive/export", None);
+    let d = w.policy.check_anonymous("eprint/archive/export", None);
     assert!(d
         .reasons
         .iter()
@@ -717,7 +716,7 @@ fn distinct_privileges_per_default_type() {
         let name: TypeName = ty.parse().unwrap();
         let listed = policy.show_type(&name).unwrap().privileges.len();
         let facts = user(ty, &[]);
-        let eff = policy.effective(Some(&name), &[], &[], &[]);
+        let eff = policy.effective(&facts);
         let effective = policy.list_effective(&facts, &eff).len();
         let reference = World::builtin().reference.effective(&facts).held.len();
         assert_eq!((listed, effective, reference), (want, want, want), "{ty}");
@@ -857,7 +856,13 @@ fn cache_sees_every_change() {
     let cache = EffectiveCache::new();
     let mut u = user("user", &[]);
     let first = cache.get(&w.policy, &u, 1);
-    assert_eq!(w.policy.mask(Who::User(&u, &first), "config/edit", None), 0);
+    assert_eq!(
+        w.policy
+            .subject(&u, &first)
+            .unwrap()
+            .mask("config/edit", None),
+        0
+    );
     u.allow.push(p("config/edit"));
     let stale = cache.get(&w.policy, &u, 1);
     assert!(
@@ -865,21 +870,35 @@ fn cache_sees_every_change() {
         "same version: the cached set is kept"
     );
     let fresh = cache.get(&w.policy, &u, 2);
-    assert_eq!(w.policy.mask(Who::User(&u, &fresh), "config/edit", None), 2);
+    assert_eq!(
+        w.policy
+            .subject(&u, &fresh)
+            .unwrap()
+            .mask("config/edit", None),
+        2
+    );
     // A new policy generation misses too.
     let grants = [deny("config/edit", AUTH)];
     let policy2 =
         CompiledPolicy::compile(Arc::new(PolicyConfig::builtin().clone()), &[], &grants, 2)
             .unwrap();
     let again = cache.get(&policy2, &u, 2);
-    assert_eq!(policy2.mask(Who::User(&u, &again), "config/edit", None), 0);
+    assert_eq!(
+        policy2
+            .subject(&u, &again)
+            .unwrap()
+            .mask("config/edit", None),
+        0
+    );
     // Users of the same shape share one set.
     let mut twin = user("user", &[]);
     twin.id = UserId(2);
     twin.allow.push(p("config/edit"));
     let shared = cache.get(&policy2, &twin, 1);
     assert!(Arc::ptr_eq(&again, &shared));
-    // Alive: the first shape (held by `first`) and the shared one.
-    assert_eq!(cache.distinct_sets(), 2);
+    // `first` is the type's own set, which the policy holds; the one shape of users with
+    // grants of their own is the shared one.
+    assert!(Arc::ptr_eq(&first, &w.policy.effective(&user("user", &[]))));
+    assert_eq!(cache.distinct_sets(), 1);
     assert_eq!(cache.len(), 2);
 }

@@ -216,16 +216,10 @@ pub async fn healthz() -> Json<Message> {
     responses((status = 200, body = Ready), (status = 503, body = ErrorBody)))]
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Ready>, ApiError> {
     let gh = &state.0.gh;
-    let ok = async {
-        let mut tx = gh.begin_read().await?;
-        tx.policy_generation().await?;
-        Ok::<(), gatehouse_core::CoreError>(())
-    }
-    .await;
-    match ok {
-        Ok(()) => Ok(Json(Ready {
+    match gh.ping().await {
+        Ok(store) => Ok(Json(Ready {
             status: "ok".into(),
-            store: gh.store().kind().into(),
+            store: store.into(),
         })),
         Err(e) => {
             tracing::warn!(error = %e, "not ready");

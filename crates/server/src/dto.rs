@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use gatehouse_core::{Credential, GrantView, HistoryEvent, PrivilegesView, User};
-use gatehouse_policy::show::{HeldListing, RoleListing};
 use gatehouse_policy::{Decision, Item, Owner, UserId};
+use gatehouse_policy::{HeldListing, RoleListing};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

@@ -114,7 +114,7 @@ impl Reference {
     /// Reads the policy.
     pub fn new(config: &PolicyConfig, runtime_roles: &[RoleDef], grants: &[Grant]) -> Self {
         let mut roles = BTreeMap::new();
-        for def in config.roles.values().chain(runtime_roles) {
+        for def in config.roles().values().chain(runtime_roles) {
             let entries = def
                 .entries
                 .iter()
@@ -126,7 +126,7 @@ impl Reference {
             roles.insert(def.name.to_string(), entries);
         }
         let types = config
-            .types
+            .types()
             .values()
             .map(|t| (t.name.to_string(), t.entries.clone()))
             .collect();
@@ -140,7 +140,7 @@ impl Reference {
             any_allow: Vec::new(),
             any_deny: Vec::new(),
             public_defs: config
-                .public
+                .public()
                 .iter()
                 .map(|p| p.privilege.to_string())
                 .collect(),

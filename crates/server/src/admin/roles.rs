@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use gatehouse_core::{CoreError, RoleOutcome};
-use gatehouse_policy::show::RoleListing;
+use gatehouse_policy::RoleListing;
 use gatehouse_policy::{RoleEntry, RoleName};
 
 use super::html::{csrf_field, esc, pct, text_input};
@@ -129,7 +129,7 @@ pub async fn show(
         .0
         .gh
         .config()
-        .roles
+        .roles()
         .iter()
         .find(|(n, _)| n.as_str() == role.name)
         .and_then(|(_, d)| d.description.clone());

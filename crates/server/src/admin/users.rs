@@ -51,7 +51,7 @@ fn type_options(state: &AppState, any: bool) -> Vec<(String, String)> {
             .0
             .gh
             .config()
-            .types
+            .types()
             .keys()
             .map(|t| (t.to_string(), t.to_string())),
     );
