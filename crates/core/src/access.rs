@@ -166,8 +166,15 @@ impl Gatehouse {
         name: &RoleName,
     ) -> Result<RoleListing, CoreError> {
         let mut tx = self.begin_read().await?;
-        self.authorize(tx.as_mut(), ctx, "config/view", None)
-            .await?;
+        // Whoever may change the configuration may read what they changed.
+        if self
+            .authorize(tx.as_mut(), ctx, "config/view", None)
+            .await
+            .is_err()
+        {
+            self.authorize(tx.as_mut(), ctx, "config/edit", None)
+                .await?;
+        }
         self.policy(tx.as_mut())
             .await?
             .show_role(name)

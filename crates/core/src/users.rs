@@ -92,6 +92,14 @@ impl Gatehouse {
 
     /// Creates a user (`users create`).
     pub async fn create_user(&self, ctx: &Context, req: CreateUser) -> Result<User, CoreError> {
+        // Refuse an actor who may not create users before any Argon2 work (a password hash
+        // costs ~25 ms and 19 MiB); the binding decision is the one in the writing
+        // transaction below.
+        if matches!(req.password, PasswordSource::Clear(_)) {
+            let mut tx = self.begin_read().await?;
+            self.authorize(tx.as_mut(), ctx, "create_user", None)
+                .await?;
+        }
         let hash = match req.password.clone() {
             PasswordSource::Clear(p) => Some(hash_password(p).await?),
             PasswordSource::Hash(h) => Some(h),
