@@ -8,10 +8,7 @@
 mod cli;
 mod commands;
 mod output;
-mod policy_cmd;
-mod serve_cmd;
 mod settings;
-mod transfer_cmd;
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -271,19 +268,19 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         ctx: Context::operator(&operator, Channel::Cli),
     };
     match cli.command {
-        Command::Fixtures(cmd) => policy_cmd::fixtures(&app, cmd).await,
-        Command::Users(cmd) => commands::users(&app, cmd).await,
-        Command::Roles(cmd) => commands::roles(&app, cmd).await,
-        Command::Access(cmd) => commands::access(&app, cmd).await,
-        Command::Check(args) => policy_cmd::check(&app, args).await,
-        Command::Privileges { user } => commands::privileges(&app, &user).await,
-        Command::Policy(cmd) => policy_cmd::policy(&app, cmd).await,
-        Command::History(args) => commands::history(&app, args).await,
-        Command::Tokens(cmd) => serve_cmd::tokens(&app, cmd).await,
-        Command::Serve { listen } => serve_cmd::serve(&app, listen).await,
-        Command::Migrate => serve_cmd::migrate(&app).await,
-        Command::Export { file } => transfer_cmd::export(&app, file.as_deref()).await,
-        Command::Import { file } => transfer_cmd::import(&app, &file).await,
+        Command::Fixtures(cmd) => commands::fixtures::fixtures(&app, cmd).await,
+        Command::Users(cmd) => commands::users::users(&app, cmd).await,
+        Command::Roles(cmd) => commands::roles::roles(&app, cmd).await,
+        Command::Access(cmd) => commands::roles::access(&app, cmd).await,
+        Command::Check(args) => commands::check::check(&app, args).await,
+        Command::Privileges { user } => commands::audit::privileges(&app, &user).await,
+        Command::Policy(cmd) => commands::policy::policy(&app, cmd).await,
+        Command::History(args) => commands::audit::history(&app, args).await,
+        Command::Tokens(cmd) => commands::tokens::tokens(&app, cmd).await,
+        Command::Serve { listen } => commands::serve::serve(&app, listen).await,
+        Command::Migrate => commands::serve::migrate(&app).await,
+        Command::Export { file } => commands::transfer::export(&app, file.as_deref()).await,
+        Command::Import { file } => commands::transfer::import(&app, &file).await,
     }
 }
 

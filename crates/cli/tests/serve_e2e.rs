@@ -58,17 +58,20 @@ fn a_database_with_a_newer_schema_is_refused_with_a_clear_message() {
         .out_contains("sqlite database schema");
     env.run(&["migrate"]).ok().out_contains("is at version");
     let db = env.path().join("gatehouse-data/gatehouse.sqlite");
-    let status = std::process::Command::new("python3")
-        .args([
-            "-c",
-            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('INSERT INTO schema_version (version, applied_at) VALUES (999, \\'2099-01-01T00:00:00.000000Z\\')'); c.commit()",
-            db.to_str().unwrap(),
-        ])
-        .status();
-    if !status.map(|s| s.success()).unwrap_or(false) {
-        println!("skipped: python3 with sqlite3 is needed to forge a newer schema");
-        return;
-    }
+    // Forge a schema version from the future, as a newer gatehouse would leave it.
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        use sqlx::Connection;
+        let url = format!("sqlite://{}", db.display());
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query(
+            "INSERT INTO schema_version (version, applied_at) \
+             VALUES (999, '2099-01-01T00:00:00.000000Z')",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        conn.close().await.unwrap();
+    });
     env.run(&["users", "list"])
         .code(2)
         .err_contains("newer than this gatehouse knows");

@@ -316,3 +316,42 @@ fn refusals_exit_2_and_write_nothing() {
     assert_eq!(b.users()["total"], 0, "{}", b.users());
     import(&b, "a.jsonl", &original);
 }
+
+/// Issue 10 D / issue 11 point 9: an export holds password and token hashes. Written over an
+/// existing world-readable file, the file ends readable by its owner only; written at a path
+/// that is a symbolic link, the link is replaced, and the file it pointed to is untouched.
+#[cfg(unix)]
+#[test]
+fn export_is_private_even_over_an_existing_file_or_a_link() {
+    use std::os::unix::fs::{symlink, PermissionsExt};
+    let a = Env::new();
+    load_varied(&a);
+    let open = a.path().join("open.jsonl");
+    std::fs::write(&open, "old").unwrap();
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o644)).unwrap();
+    export(&a, "open.jsonl");
+    let mode = std::fs::metadata(&open).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "export left mode {mode:o}");
+    assert!(std::fs::read_to_string(&open)
+        .unwrap()
+        .starts_with("{\"format\":\"gatehouse-export\""));
+
+    let victim = a.path().join("victim.txt");
+    std::fs::write(&victim, "keep me").unwrap();
+    symlink(&victim, a.path().join("link.jsonl")).unwrap();
+    export(&a, "link.jsonl");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
+    let link = std::fs::symlink_metadata(a.path().join("link.jsonl")).unwrap();
+    assert!(
+        link.file_type().is_file(),
+        "the link was followed, not replaced"
+    );
+    assert_eq!(link.permissions().mode() & 0o777, 0o600);
+    // No temporary file is left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(a.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

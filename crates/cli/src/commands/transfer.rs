@@ -3,7 +3,7 @@
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, IsTerminal};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -12,16 +12,31 @@ use crate::{App, Failure};
 /// Files at least this large get a progress bar on a terminal.
 const PROGRESS_BYTES: u64 = 4 << 20;
 
-/// Creates `path` for writing, readable by the owner only (it holds password hashes).
-fn create_private(path: &Path) -> std::io::Result<File> {
+/// A new file next to `path` for writing, readable by the owner only (an export holds
+/// password and token hashes): created afresh (never an existing file, never through a
+/// symbolic link), and put in `path`'s place by [`finish_private`] once it is complete.
+fn create_private(path: &Path) -> std::io::Result<(File, PathBuf)> {
+    let name = path
+        .file_name()
+        .map_or_else(|| "export".into(), |n| n.to_string_lossy().into_owned());
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let temp = path.with_file_name(format!(".{name}.{}-{stamp}.tmp", std::process::id()));
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    options.open(path)
+    Ok((options.open(&temp)?, temp))
+}
+
+/// Renames the complete temporary file over `path`: the name is replaced, not followed, so
+/// an existing file (whatever its mode) or symbolic link there gives way to the private file.
+fn finish_private(temp: &Path, path: &Path) -> std::io::Result<()> {
+    std::fs::rename(temp, path)
 }
 
 /// `export [FILE]`
@@ -38,15 +53,30 @@ pub async fn export(app: &App, file: Option<&Path>) -> Result<(), Failure> {
             );
         }
         Some(path) => {
-            let f = create_private(path)
+            let (f, temp) = create_private(path)
                 .map_err(|e| Failure::Usage(format!("cannot create `{}`: {e}", path.display())))?;
-            let mut out = BufWriter::new(f);
-            let report = gh.export(&app.ctx, &mut out).await?;
-            let file = out
-                .into_inner()
-                .map_err(|e| Failure::Internal(format!("cannot write the export: {e}")))?;
-            file.sync_all()
-                .map_err(|e| Failure::Internal(format!("cannot write the export: {e}")))?;
+            let written = async {
+                let mut out = BufWriter::new(f);
+                let report = gh.export(&app.ctx, &mut out).await?;
+                let file = out
+                    .into_inner()
+                    .map_err(|e| Failure::Internal(format!("cannot write the export: {e}")))?;
+                file.sync_all()
+                    .map_err(|e| Failure::Internal(format!("cannot write the export: {e}")))?;
+                finish_private(&temp, path).map_err(|e| {
+                    Failure::Usage(format!("cannot replace `{}`: {e}", path.display()))
+                })?;
+                Ok::<_, Failure>(report)
+            }
+            .await;
+            let report = match written {
+                Ok(r) => r,
+                Err(e) => {
+                    // Nothing half-written stays behind; an earlier file at `path` is intact.
+                    let _ = std::fs::remove_file(&temp);
+                    return Err(e);
+                }
+            };
             app.out.emit(
                 &format!(
                     "exported {} from the {} database to {}",

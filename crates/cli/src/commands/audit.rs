@@ -1,0 +1,93 @@
+//! `privileges USER` and `history`: what a user holds and where it comes from, who changed
+//! what and when.
+
+use std::fmt::Write as _;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use gatehouse_core::HistoryFilter;
+
+use super::user_ref;
+use crate::cli::HistoryArgs;
+use crate::{App, Failure};
+
+/// `privileges USER`
+pub async fn privileges(app: &App, user: &str) -> Result<(), Failure> {
+    let view = app
+        .services()
+        .await?
+        .privileges(&app.ctx, &user_ref(user)?)
+        .await?;
+    let mut s = format!("effective privileges of {}", view.user);
+    if !view.active {
+        s.push_str(" (inactive: only public privileges apply)");
+    }
+    if view.superuser {
+        s.push_str(" (superuser: holds every privilege not denied)");
+    }
+    s.push('\n');
+    for p in &view.privileges {
+        let _ = writeln!(s, "  {:<44} {}", p.privilege, p.source);
+    }
+    if !view.denied.is_empty() {
+        s.push_str("denied\n");
+        for p in &view.denied {
+            let _ = writeln!(s, "  {:<44} {}", p.privilege, p.source);
+        }
+    }
+    s.push_str("public privileges\n");
+    for p in &view.public {
+        let _ = writeln!(s, "  {:<44} {}", p.privilege, p.source);
+    }
+    app.out.emit(&s, &view);
+    Ok(())
+}
+
+fn parse_since(s: &str) -> Result<DateTime<Utc>, Failure> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|d| d.and_utc())
+        .ok_or_else(|| {
+            Failure::Usage(format!(
+                "invalid time `{s}` for --since; use a date like 2026-11-01 or an RFC 3339 time like 2026-11-01T12:00:00Z"
+            ))
+        })
+}
+
+/// `history`
+pub async fn history(app: &App, args: HistoryArgs) -> Result<(), Failure> {
+    let since = args.since.as_deref().map(parse_since).transpose()?;
+    let who = args.user.as_deref().map(user_ref).transpose()?;
+    let events = app
+        .services()
+        .await?
+        .history(
+            &app.ctx,
+            who.as_ref(),
+            HistoryFilter {
+                user_id: None,
+                since,
+                limit: args.limit,
+            },
+        )
+        .await?;
+    let mut s = String::new();
+    for e in &events {
+        let _ = writeln!(
+            s,
+            "{}  {:<9} {:<22} {:<32} by {}  {}",
+            e.at.format("%Y-%m-%d %H:%M:%S"),
+            e.channel.as_str(),
+            e.action,
+            e.target,
+            e.actor,
+            e.details
+        );
+    }
+    let _ = write!(s, "{} events", events.len());
+    app.out.emit(&s, &events);
+    Ok(())
+}
