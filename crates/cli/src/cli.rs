@@ -430,8 +430,11 @@ pub struct CheckArgs {
     pub anonymous: bool,
     /// The privilege, e.g. eprint/edit.
     pub privilege: String,
-    /// The item as JSON: {"dataset":"eprint","status":"buffer","owners":[3],"fields":{"divisions":["law"]}}.
-    #[arg(long, value_name = "JSON")]
+    #[arg(
+        long,
+        value_name = "JSON",
+        help = r#"The item as JSON: {"dataset":"eprint","status":"buffer","owners":[3],"fields":{"divisions":["law"]}}"#
+    )]
     pub item: Option<String>,
     /// Print the chain of reasons for people.
     #[arg(long)]

@@ -1,8 +1,4 @@
-//! Gatehouse's accounts domain: users, run-time roles, grants, editorial scopes and user
-//! types, the [`Store`] contract, and the service layer whose every operation passes one
-//! authorization choke point ([`Gatehouse::authorize`]) that asks the policy engine.
-//!
-//! `core` never names a database, a web framework or a command-line parser.
+#![doc = include_str!("../README.md")]
 
 pub mod access;
 pub mod account;

@@ -1,5 +1,5 @@
 //! The service layer: every operation on accounts, roles and grants, each in one transaction,
-//! each passing [`Gatehouse::authorize`], the single authorization choke point that asks the
+//! each passing the single authorization choke point (`Gatehouse::authorize`) that asks the
 //! policy engine (SPEC 6: the server's own operations are decided by the same engine).
 
 use std::collections::BTreeMap;

@@ -182,7 +182,7 @@ impl CompiledPolicy {
         (n + extras.len() - 1) as PrivId
     }
 
-    /// Derives a set from a type, own entries and own grants.
+    /// Derives a set from a type, own entries and own grants (SPEC 3.1 steps 1 to 4).
     pub(crate) fn derive(
         &self,
         user_type: Option<&TypeName>,
@@ -190,137 +190,177 @@ impl CompiledPolicy {
         allow: &[Privilege],
         deny: &[Privilege],
     ) -> EffectiveSet {
-        let n = self.names.len();
         let ty = user_type.and_then(|t| self.types.get(t));
-        let mut state: Vec<Slot> = match ty {
-            Some(t) => t.base.clone(),
-            None => vec![Slot::default(); n],
+        let mut walk = Walk {
+            policy: self,
+            state: match ty {
+                Some(t) => t.base.clone(),
+                None => vec![Slot::default(); self.names.len()],
+            },
+            extras: Vec::new(),
+            held_roles: ty
+                .map(|t| t.held_roles.iter().collect())
+                .unwrap_or_default(),
         };
-        let mut extras: Vec<Box<str>> = Vec::new();
-        let mut held_roles: Vec<&RoleName> = ty
-            .map(|t| t.held_roles.iter().collect())
-            .unwrap_or_default();
-        let slot = |state: &mut Vec<Slot>, id: PrivId| -> usize {
-            let i = id as usize;
-            if state.len() <= i {
-                state.resize(i + 1, Slot::default());
-            }
-            i
-        };
+        walk.own_entries(entries);
+        walk.allow_grants(allow);
+        let (denies, denied) = walk.denies(deny);
+        walk.finish(denies, denied)
+    }
+}
 
-        // Step 1 (continued): the user's own entries.
+/// One user's walk in progress: the state of every string, the user's own strings, the
+/// roles they hold (through the type and their own entries).
+struct Walk<'p> {
+    policy: &'p CompiledPolicy,
+    state: Vec<Slot>,
+    extras: Vec<Box<str>>,
+    held_roles: Vec<&'p RoleName>,
+}
+
+impl<'p> Walk<'p> {
+    /// The slot of `id`, growing the state for a local id.
+    fn slot(&mut self, id: PrivId) -> &mut Slot {
+        let i = id as usize;
+        if self.state.len() <= i {
+            self.state.resize(i + 1, Slot::default());
+        }
+        &mut self.state[i]
+    }
+
+    /// Step 1, continued after the type's walk: the user's own entries, in order.
+    fn own_entries(&mut self, entries: &'p [Entry]) {
+        let p = self.policy;
         for (i, e) in entries.iter().enumerate() {
             let entry = u16::try_from(i).unwrap_or(u16::MAX);
             match e {
-                Entry::Plus(p) | Entry::Minus(p) => {
-                    let id = self.local_id(p.as_str(), &mut extras);
-                    let at = slot(&mut state, id);
-                    state[at].apply(matches!(e, Entry::Plus(_)), Prov::Own { entry, role: None });
+                Entry::Plus(priv_) | Entry::Minus(priv_) => {
+                    let id = p.local_id(priv_.as_str(), &mut self.extras);
+                    self.slot(id)
+                        .apply(matches!(e, Entry::Plus(_)), Prov::Own { entry, role: None });
                 }
                 Entry::Role(r) => {
-                    held_roles.push(r);
-                    if let Some(ri) = self.role_index.get(r) {
-                        let role = &self.roles[*ri as usize];
-                        let at = Prov::Own {
-                            entry,
-                            role: Some(*ri),
-                        };
-                        for (add, id) in &role.ops {
-                            let i = slot(&mut state, *id);
-                            state[i].apply(*add, at);
-                        }
-                        let grant = Prov::RoleGrant {
-                            role: *ri,
-                            own: true,
-                            entry,
-                        };
-                        for id in &role.allow {
-                            let i = slot(&mut state, *id);
-                            state[i].apply(true, grant);
-                        }
+                    self.held_roles.push(r);
+                    let Some(ri) = p.role_index.get(r) else {
+                        continue;
+                    };
+                    let role = &p.roles[*ri as usize];
+                    let at = Prov::Own {
+                        entry,
+                        role: Some(*ri),
+                    };
+                    for (add, id) in &role.ops {
+                        self.slot(*id).apply(*add, at);
+                    }
+                    let grant = Prov::RoleGrant {
+                        role: *ri,
+                        own: true,
+                        entry,
+                    };
+                    for id in &role.allow {
+                        self.slot(*id).apply(true, grant);
                     }
                 }
             }
         }
-        // Step 2: the user's allow grants and those of `authenticated_user`.
-        for p in allow {
-            let id = self.local_id(p.as_str(), &mut extras);
-            let i = slot(&mut state, id);
-            if state[i].held.is_none() {
-                state[i].held = Some(Prov::UserGrant);
-            }
-        }
-        for id in &self.auth_allow {
-            let i = slot(&mut state, *id);
-            if state[i].held.is_none() {
-                state[i].held = Some(Prov::SystemGrant);
-            }
-        }
+    }
 
-        // Step 3: every deny that applies to the user removes what it covers. A user's own
-        // deny's coverage joins the extras, so that every denied string has an id.
+    /// Step 2: the user's allow grants and those of `authenticated_user`.
+    fn allow_grants(&mut self, allow: &[Privilege]) {
+        let p = self.policy;
+        for priv_ in allow {
+            let id = p.local_id(priv_.as_str(), &mut self.extras);
+            let slot = self.slot(id);
+            if slot.held.is_none() {
+                slot.held = Some(Prov::UserGrant);
+            }
+        }
+        for id in &p.auth_allow {
+            let slot = self.slot(*id);
+            if slot.held.is_none() {
+                slot.held = Some(Prov::SystemGrant);
+            }
+        }
+    }
+
+    /// Step 3: every deny that applies to the user (their own, their roles', the system
+    /// roles') and the ids its coverage names. A user's own deny's coverage joins their
+    /// strings, so that every denied string has an id.
+    fn denies(&mut self, deny: &[Privilege]) -> (Vec<(Privilege, DenySource)>, Vec<PrivId>) {
+        let p = self.policy;
         let mut denies: Vec<(Privilege, DenySource)> =
-            deny.iter().map(|p| (p.clone(), DenySource::User)).collect();
-        for r in &held_roles {
-            if let Some(ri) = self.role_index.get(*r) {
-                for p in &self.roles[*ri as usize].deny {
-                    if !denies.iter().any(|(q, _)| q == p) {
-                        denies.push((p.clone(), DenySource::Role((*r).clone())));
+            deny.iter().map(|d| (d.clone(), DenySource::User)).collect();
+        for r in &self.held_roles {
+            if let Some(ri) = p.role_index.get(*r) {
+                for d in &p.roles[*ri as usize].deny {
+                    if !denies.iter().any(|(q, _)| q == d) {
+                        denies.push((d.clone(), DenySource::Role((*r).clone())));
                     }
                 }
             }
         }
-        for (p, sr) in &self.system_deny {
-            if !denies.iter().any(|(q, _)| q == p) {
-                denies.push((p.clone(), DenySource::System(*sr)));
+        for (d, sr) in &p.system_deny {
+            if !denies.iter().any(|(q, _)| q == d) {
+                denies.push((d.clone(), DenySource::System(*sr)));
             }
         }
-        let mut denied_ids = Vec::new();
-        for (p, src) in &denies {
-            for s in deny_coverage(p.as_str(), &self.datasets) {
+        let n = p.names.len();
+        let mut ids = Vec::new();
+        for (d, src) in &denies {
+            for s in deny_coverage(d.as_str(), &p.datasets) {
                 let id = match src {
-                    DenySource::User => Some(self.local_id(&s, &mut extras)),
-                    _ => self.ids.get(s.as_str()).copied().or_else(|| {
-                        extras
+                    DenySource::User => Some(p.local_id(&s, &mut self.extras)),
+                    _ => p.ids.get(s.as_str()).copied().or_else(|| {
+                        self.extras
                             .iter()
                             .position(|e| **e == *s)
                             .map(|pos| (n + pos) as PrivId)
                     }),
                 };
-                if let Some(id) = id {
-                    denied_ids.push(id);
-                }
+                ids.extend(id);
             }
         }
-        let total = n + extras.len();
+        (denies, ids)
+    }
+
+    /// Step 4 and the set's views: denied strings removed, held and denied bit sets, the
+    /// fast path's flags, provenance and removals for explanations.
+    fn finish(
+        mut self,
+        denies: Vec<(Privilege, DenySource)>,
+        denied_ids: Vec<PrivId>,
+    ) -> EffectiveSet {
+        let p = self.policy;
+        let n = p.names.len();
+        let total = n + self.extras.len();
         let mut denied = BitSet::with_len(total);
         for id in denied_ids {
             denied.insert(id);
-            if let Some(s) = state.get_mut(id as usize) {
+            if let Some(s) = self.state.get_mut(id as usize) {
                 s.held = None;
             }
         }
-
         let mut held = BitSet::with_len(total);
         let mut prov = Vec::new();
         let mut removed = Vec::new();
-        for (i, s) in state.iter().enumerate() {
-            if let Some(p) = s.held {
+        for (i, s) in self.state.iter().enumerate() {
+            if let Some(at) = s.held {
                 held.insert(i as PrivId);
-                prov.push((i as PrivId, p));
+                prov.push((i as PrivId, at));
             } else if let Some(r) = s.removed {
                 removed.push((i as PrivId, r));
             }
         }
-        let editperms_none = held_roles
+        let editperms_none = self
+            .held_roles
             .iter()
             .any(|r| r.as_str() == EDITPERMS_NONE_BY_DEFAULT);
-        let superuser = held.has(self.superuser);
+        let superuser = held.has(p.superuser);
         let flags: Box<[u8]> = (0..total as PrivId)
             .map(|id| {
                 let (h, d) = (held.has(id), denied.has(id));
                 let mut f = 0;
-                if self.public.has(id) && !d {
+                if p.public.has(id) && !d {
                     f |= F_PUBLIC;
                 }
                 if h || (superuser && !d) {
@@ -334,8 +374,8 @@ impl CompiledPolicy {
             .collect();
         let general = (n..total).any(|id| held.has(id as PrivId)) || (superuser && total > n);
         EffectiveSet {
-            policy: self.id,
-            generation: self.generation,
+            policy: p.id,
+            generation: p.generation,
             general,
             superuser,
             flags,
@@ -345,7 +385,7 @@ impl CompiledPolicy {
             prov: prov.into_boxed_slice(),
             removed: removed.into_boxed_slice(),
             denies: denies.into_boxed_slice(),
-            extras: extras.into_boxed_slice(),
+            extras: std::mem::take(&mut self.extras).into_boxed_slice(),
             editperms_none,
             universe: u32::try_from(n).unwrap_or(u32::MAX),
         }

@@ -1,8 +1,4 @@
-//! Gatehouse's HTTP service: the JSON API that repository applications call ("may this user
-//! do this to this item?"), account management endpoints for every CLI operation, email
-//! confirmation and password reset links, health, readiness and metrics, and the OpenAPI
-//! document. Built by [`router`]; every operation goes through the core services and so
-//! through their one authorization choke point. `server` never names a store.
+#![doc = include_str!("../README.md")]
 
 pub mod admin;
 pub mod api_access;

@@ -71,27 +71,7 @@ pub async fn users(app: &App, cmd: UsersCmd) -> Result<(), Failure> {
             user,
             filters,
             clear,
-        } => {
-            let scope = if clear {
-                Vec::new()
-            } else {
-                filters
-                    .iter()
-                    .map(|f| f.parse::<ScopeFilter>().map_err(|e| bad(e, "filter")))
-                    .collect::<Result<Vec<_>, _>>()?
-            };
-            let done = app
-                .services()
-                .await?
-                .set_scope(&app.ctx, &user_ref(&user)?, scope)
-                .await?;
-            let u = &done.0;
-            let (yes, no) = (
-                format!("editorial scope of {} set", u.label()),
-                format!("editorial scope of {} unchanged", u.label()),
-            );
-            emit_changed(app, done, yes, no);
-        }
+        } => set_scope(app, user, filters, clear).await?,
         UsersCmd::SetRoles { user, entries } => {
             let entries = entries
                 .iter()
@@ -134,19 +114,7 @@ pub async fn users(app: &App, cmd: UsersCmd) -> Result<(), Failure> {
                 .await?;
             print_page(app, &page);
         }
-        UsersCmd::Search { text, list } => {
-            if text.trim().is_empty() {
-                return Err(Failure::Usage(
-                    "give words to search for, e.g. `gatehouse users search smith`".into(),
-                ));
-            }
-            let page = app
-                .services()
-                .await?
-                .list_users(&app.ctx, &query(&list, Some(text))?)
-                .await?;
-            print_page(app, &page);
-        }
+        UsersCmd::Search { text, list } => search(app, text, list).await?,
         UsersCmd::Show { user } => {
             let u = app
                 .services()
@@ -168,24 +136,7 @@ pub async fn users(app: &App, cmd: UsersCmd) -> Result<(), Failure> {
         }
         UsersCmd::HashPassword { password } => hash_password(app, password).await?,
         UsersCmd::CheckLogin { login, password } => check_login(app, login, password).await?,
-        UsersCmd::SendConfirmation { user } => {
-            let mailer = super::serve::mailer(app)?;
-            let u = app
-                .services()
-                .await?
-                .send_confirmation(
-                    &app.ctx,
-                    &user_ref(&user)?,
-                    mailer.as_ref(),
-                    &app.config.base_url,
-                    &gatehouse_core::Lifetimes::default(),
-                )
-                .await?;
-            out.emit(
-                &format!("confirmation link sent to {}", u.email),
-                &json!({"sent": true, "user": u.view()}),
-            );
-        }
+        UsersCmd::SendConfirmation { user } => send_confirmation(app, user).await?,
         UsersCmd::Reindex => {
             let n = app.services().await?.reindex_users(&app.ctx).await?;
             out.emit(
@@ -331,5 +282,69 @@ async fn check_login(
             return Err(Failure::Denied);
         }
     }
+    Ok(())
+}
+
+async fn set_scope(
+    app: &App,
+    user: String,
+    filters: Vec<String>,
+    clear: bool,
+) -> Result<(), Failure> {
+    let scope = if clear {
+        Vec::new()
+    } else {
+        filters
+            .iter()
+            .map(|f| f.parse::<ScopeFilter>().map_err(|e| bad(e, "filter")))
+            .collect::<Result<Vec<_>, _>>()?
+    };
+    let done = app
+        .services()
+        .await?
+        .set_scope(&app.ctx, &user_ref(&user)?, scope)
+        .await?;
+    let u = &done.0;
+    let (yes, no) = (
+        format!("editorial scope of {} set", u.label()),
+        format!("editorial scope of {} unchanged", u.label()),
+    );
+    emit_changed(app, done, yes, no);
+    Ok(())
+}
+
+async fn search(app: &App, text: String, list: crate::cli::ListArgs) -> Result<(), Failure> {
+    if text.trim().is_empty() {
+        return Err(Failure::Usage(
+            "give words to search for, e.g. `gatehouse users search smith`".into(),
+        ));
+    }
+    let page = app
+        .services()
+        .await?
+        .list_users(&app.ctx, &query(&list, Some(text))?)
+        .await?;
+    print_page(app, &page);
+    Ok(())
+}
+
+async fn send_confirmation(app: &App, user: String) -> Result<(), Failure> {
+    let out = app.out;
+    let mailer = super::serve::mailer(app)?;
+    let u = app
+        .services()
+        .await?
+        .send_confirmation(
+            &app.ctx,
+            &user_ref(&user)?,
+            mailer.as_ref(),
+            &app.config.base_url,
+            &gatehouse_core::Lifetimes::default(),
+        )
+        .await?;
+    out.emit(
+        &format!("confirmation link sent to {}", u.email),
+        &json!({"sent": true, "user": u.view()}),
+    );
     Ok(())
 }
