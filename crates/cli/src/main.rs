@@ -242,6 +242,8 @@ fn init_logging(serving: bool) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)
+        // Colours only for a person at a terminal; a log file or pipe gets plain text.
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false);
     if std::env::var("GATEHOUSE_LOG_FORMAT").as_deref() == Ok("json") {
         builder.json().init();

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use gatehouse_core::{Email, Password, PasswordPolicy, Settings};
+use gatehouse_core::{Email, HashLimits, Password, PasswordPolicy, Settings};
 use gatehouse_policy::TypeName;
 use serde::Deserialize;
 
@@ -65,6 +65,9 @@ struct RawFixtures {
 #[serde(deny_unknown_fields)]
 struct RawPasswords {
     min_length: Option<i64>,
+    argon2_max_memory_kib: Option<i64>,
+    argon2_max_time: Option<i64>,
+    argon2_max_lanes: Option<i64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -212,18 +215,22 @@ impl Config {
         if let Some(u) = &flags.database_url {
             table.insert("database_url".into(), toml::Value::String(u.clone()));
         }
-        let raw: Raw = toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| {
-            let origin = file
-                .as_ref()
-                .map_or("the configuration".to_owned(), |f| f.display().to_string());
-            ConfigError(format!(
-                "{origin}: {}; the keys are data_dir, app_data, database_url, server.listen, \
-                 fixtures.passwords, fixtures.admin_email, passwords.min_length, users.default_type, \
+        let raw: Raw = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| {
+                let origin = file
+                    .as_ref()
+                    .map_or("the configuration".to_owned(), |f| f.display().to_string());
+                ConfigError(format!(
+                    "{origin}: {}; the keys are data_dir, app_data, database_url, server.listen, \
+                 fixtures.passwords, fixtures.admin_email, passwords.min_length, \
+                 passwords.argon2_max_memory_kib, passwords.argon2_max_time, \
+                 passwords.argon2_max_lanes, users.default_type, \
                  server.base_url, server.secure_cookies, mail.outbox, mail.from, mail.smtp_host, \
                  mail.smtp_port, mail.smtp_security, mail.smtp_username, mail.smtp_password",
-                e.message().trim_end_matches('\n')
-            ))
-        })?;
+                    e.message().trim_end_matches('\n')
+                ))
+            })?;
         Config::validate(raw, file)
     }
 
@@ -235,9 +242,31 @@ impl Config {
                  (env GATEHOUSE_PASSWORDS__MIN_LENGTH)"
             )));
         }
+        let defaults = HashLimits::default();
+        let hash_limits = HashLimits {
+            argon2_memory_kib: bounded(
+                raw.passwords.argon2_max_memory_kib,
+                "passwords.argon2_max_memory_kib",
+                defaults.argon2_memory_kib,
+                19_456..=4_194_304,
+            )?,
+            argon2_time: bounded(
+                raw.passwords.argon2_max_time,
+                "passwords.argon2_max_time",
+                defaults.argon2_time,
+                2..=100,
+            )?,
+            argon2_lanes: bounded(
+                raw.passwords.argon2_max_lanes,
+                "passwords.argon2_max_lanes",
+                defaults.argon2_lanes,
+                1..=64,
+            )?,
+        };
         let password_policy = PasswordPolicy {
             min_length: min as usize,
             max_length: 128,
+            hash_limits,
         };
         let admin = raw
             .fixtures
@@ -358,6 +387,26 @@ fn read_table(path: &Path, must_exist: bool) -> Result<toml::Table, ConfigError>
     }
 }
 
+/// A whole-number setting within `range`, or its default; the error names the key and its
+/// environment variable.
+fn bounded(
+    value: Option<i64>,
+    key: &str,
+    default: u32,
+    range: std::ops::RangeInclusive<u32>,
+) -> Result<u32, ConfigError> {
+    let Some(v) = value else { return Ok(default) };
+    match u32::try_from(v) {
+        Ok(n) if range.contains(&n) => Ok(n),
+        _ => Err(ConfigError(format!(
+            "{key} is {v}; use a number from {} to {} (env GATEHOUSE_{})",
+            range.start(),
+            range.end(),
+            key.to_uppercase().replace('.', "__")
+        ))),
+    }
+}
+
 /// An environment value as TOML: numbers and booleans where the key wants them, a JSON-ish
 /// inline table for `fixtures.passwords`, a string otherwise.
 fn env_value(path: &[String], v: &str) -> toml::Value {
@@ -373,7 +422,14 @@ fn env_value(path: &[String], v: &str) -> toml::Value {
             return toml::Value::Boolean(b);
         }
     }
-    if path == ["passwords", "min_length"] || path == ["mail", "smtp_port"] {
+    let numeric = matches!(
+        path.iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .as_slice(),
+        ["passwords", _] | ["mail", "smtp_port"]
+    );
+    if numeric {
         if let Ok(n) = v.trim().parse::<i64>() {
             return toml::Value::Integer(n);
         }

@@ -4,15 +4,14 @@
 use std::fmt;
 use std::str::FromStr;
 
-use argon2::password_hash::{
-    PasswordHash as PhcHash, PasswordHasher, PasswordVerifier, SaltString,
-};
+use argon2::password_hash::{PasswordHasher, SaltString};
 use argon2::Argon2;
 use rand::rngs::OsRng;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::error::CoreError;
+pub use crate::hash::{HashLimits, PasswordHash};
 
 /// An email address, syntax-checked and lower-cased as a whole (InvenioRDM stores it so).
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -170,13 +169,16 @@ impl fmt::Debug for Username {
     }
 }
 
-/// The password length rule, in characters.
+/// The password rules: length in characters, and the most work a stored or imported hash
+/// may ask for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PasswordPolicy {
     /// Fewest characters (default 8).
     pub min_length: usize,
     /// Most characters (128).
     pub max_length: usize,
+    /// Bounds on hash parameters ([`HashLimits`]).
+    pub hash_limits: HashLimits,
 }
 
 impl Default for PasswordPolicy {
@@ -184,6 +186,7 @@ impl Default for PasswordPolicy {
         PasswordPolicy {
             min_length: 8,
             max_length: 128,
+            hash_limits: HashLimits::default(),
         }
     }
 }
@@ -238,7 +241,7 @@ impl Password {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
             .hash_password(self.0.as_bytes(), &salt)
-            .map(|h| PasswordHash(h.to_string()))
+            .map(|h| PasswordHash::ours(h.to_string()))
             .map_err(|e| CoreError::Internal(format!("password hashing failed: {e}")))
     }
 }
@@ -246,52 +249,6 @@ impl Password {
 impl fmt::Debug for Password {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Password(<redacted>)")
-    }
-}
-
-/// An Argon2 password hash in PHC string format. `Debug` hides it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct PasswordHash(String);
-
-impl PasswordHash {
-    /// Accepts an existing PHC string (for example from `users.yaml` `password_hash`);
-    /// only Argon2 hashes are accepted.
-    pub fn from_phc(value: &str) -> Result<Self, CoreError> {
-        let bad = || {
-            CoreError::invalid(
-                "password_hash",
-                "invalid password hash: give an Argon2 PHC string such as \
-                 `$argon2id$v=19$m=19456,t=2,p=1$...`"
-                    .to_owned(),
-            )
-        };
-        let parsed = PhcHash::new(value).map_err(|_| bad())?;
-        if !parsed.algorithm.as_str().starts_with("argon2") || parsed.hash.is_none() {
-            return Err(bad());
-        }
-        Ok(PasswordHash(value.to_owned()))
-    }
-
-    /// The PHC string, for storing.
-    pub fn as_phc(&self) -> &str {
-        &self.0
-    }
-
-    /// Whether `candidate` matches. Slow on purpose.
-    pub fn verify(&self, candidate: &str) -> bool {
-        PhcHash::new(&self.0)
-            .map(|h| {
-                Argon2::default()
-                    .verify_password(candidate.as_bytes(), &h)
-                    .is_ok()
-            })
-            .unwrap_or(false)
-    }
-}
-
-impl fmt::Debug for PasswordHash {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("PasswordHash(<redacted>)")
     }
 }
 

@@ -158,6 +158,11 @@ impl Gatehouse {
                 self.check_type(t)
                     .map_err(|e| at(u, "type", e.to_string()))?;
             }
+            // A hash from the file must not ask for more work than the limits allow.
+            if let FilePassword::Hash(h) = &u.password {
+                h.check_limits(&self.settings.password_policy.hash_limits)
+                    .map_err(|e| at(u, "password_hash", e.to_string()))?;
+            }
         }
 
         let emails: Vec<Email> = plan.users.iter().map(|u| u.email.clone()).collect();

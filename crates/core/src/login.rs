@@ -4,8 +4,11 @@
 
 use std::sync::OnceLock;
 
+use tracing::warn;
+
 use crate::account::{Email, Password, PasswordHash, Username};
 use crate::error::CoreError;
+use crate::hash::Verified;
 use crate::service::Gatehouse;
 use crate::user::User;
 
@@ -34,6 +37,9 @@ impl LoginRefusal {
         }
     }
 }
+
+/// The memory of the dummy verification (Gatehouse's own Argon2id parameters), in KiB.
+const DUMMY_MEMORY_KIB: u32 = 19_456;
 
 fn dummy_hash() -> Option<&'static PasswordHash> {
     static DUMMY: OnceLock<Option<PasswordHash>> = OnceLock::new();
@@ -64,18 +70,41 @@ impl Gatehouse {
         };
         drop(tx);
         let hash = user.as_ref().and_then(|u| u.password_hash.clone());
+        let limits = self.settings.password_policy.hash_limits;
         let candidate = password.to_owned();
-        let matches = crate::password_work::run("verification", move || match &hash {
-            Some(h) => h.verify(&candidate),
-            None => {
-                // Same work as a real verification, then no.
+        // What the verification will take: the hash's own memory, or the dummy's (19 MiB)
+        // for no hash or one beyond the limits (never computed).
+        let memory = hash
+            .as_ref()
+            .filter(|h| h.check_limits(&limits).is_ok())
+            .map_or(DUMMY_MEMORY_KIB, PasswordHash::memory_kib);
+        let verified = crate::password_work::run("verification", memory, move || {
+            let verified = match &hash {
+                Some(h) => h.verify_within(&candidate, &limits),
+                None => Verified::Mismatch,
+            };
+            let no_work_done = hash.is_none() || verified == Verified::OutOfBounds;
+            if no_work_done {
+                // No hash, or one beyond the limits: the same work as a real verification,
+                // then no (no timing tells these accounts apart).
                 if let Some(d) = dummy_hash() {
                     let _ = d.verify(&candidate);
                 }
-                false
             }
+            verified
         })
         .await?;
+        if verified == Verified::OutOfBounds {
+            if let Some(u) = &user {
+                warn!(
+                    user_id = u.id.0,
+                    "log in refused: the stored password hash asks for more work than \
+                     passwords.argon2_max_* allow; it was not computed (rehash the password \
+                     with `gatehouse users set-password`)"
+                );
+            }
+        }
+        let matches = verified == Verified::Match;
         Ok(match user {
             Some(u) if matches => {
                 if u.confirmed_at.is_none() {

@@ -34,18 +34,38 @@ fn limit() -> &'static Arc<Semaphore> {
     LIMIT.get_or_init(|| Arc::new(Semaphore::new(concurrency())))
 }
 
-/// Runs `work` on a blocking thread once a place is free; `what` names it in errors.
-pub(crate) async fn run<T, F>(what: &'static str, work: F) -> Result<T, CoreError>
+/// The memory all Argon2 work in flight may take together, in KiB: four of the largest
+/// hashes the default limits allow (4 x 64 MiB), whatever the number of cores.
+pub const MEMORY_BUDGET_KIB: u32 = 4 * 65_536;
+
+fn memory() -> &'static Arc<Semaphore> {
+    static MEMORY: OnceLock<Arc<Semaphore>> = OnceLock::new();
+    MEMORY.get_or_init(|| Arc::new(Semaphore::new(MEMORY_BUDGET_KIB as usize)))
+}
+
+/// Runs `work` on a blocking thread once a place is free and `memory_kib` of the memory
+/// budget is (a job larger than the whole budget waits for all of it); `what` names it in
+/// errors.
+pub(crate) async fn run<T, F>(what: &'static str, memory_kib: u32, work: F) -> Result<T, CoreError>
 where
     T: Send + 'static,
     F: FnOnce() -> T + Send + 'static,
 {
-    let permit =
-        limit().clone().acquire_owned().await.map_err(|_| {
-            CoreError::Internal(format!("{what}: the password worker limit closed"))
-        })?;
+    let closed = || CoreError::Internal(format!("{what}: the password worker limit closed"));
+    let permit = limit()
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| closed())?;
+    let share = memory_kib.clamp(1, MEMORY_BUDGET_KIB);
+    let memory = memory()
+        .clone()
+        .acquire_many_owned(share)
+        .await
+        .map_err(|_| closed())?;
     tokio::task::spawn_blocking(move || {
         let out = work();
+        drop(memory);
         drop(permit);
         out
     })
@@ -68,7 +88,7 @@ mod tests {
         let mut tasks = Vec::new();
         for i in 0..12 {
             let (running, most) = (running.clone(), most.clone());
-            tasks.push(tokio::spawn(run("test work", move || {
+            tasks.push(tokio::spawn(run("test work", 19_456, move || {
                 let now = running.fetch_add(1, Ordering::SeqCst) + 1;
                 most.fetch_max(now, Ordering::SeqCst);
                 std::thread::sleep(Duration::from_millis(5));
@@ -103,10 +123,10 @@ mod tests {
         };
         // Callers that give up after 5 ms, while their work still runs.
         for _ in 0..concurrency() * 3 {
-            let f = run("test work", work(running.clone(), most.clone()));
+            let f = run("test work", 19_456, work(running.clone(), most.clone()));
             let _ = tokio::time::timeout(Duration::from_millis(5), f).await;
         }
-        run("test work", work(running.clone(), most.clone()))
+        run("test work", 19_456, work(running.clone(), most.clone()))
             .await
             .unwrap();
         assert!(most.load(Ordering::SeqCst) <= concurrency());

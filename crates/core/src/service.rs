@@ -141,7 +141,7 @@ impl std::fmt::Display for UserRef {
 /// Hashes a password on a blocking thread, off the async runtime's workers, within the
 /// process's limit on concurrent Argon2 work ([`crate::password_work`]).
 pub async fn hash_password(password: Password) -> Result<PasswordHash, CoreError> {
-    crate::password_work::run("hashing", move || password.hash()).await?
+    crate::password_work::run("hashing", 19_456, move || password.hash()).await?
 }
 
 /// Gatehouse's services over one store and one policy configuration.

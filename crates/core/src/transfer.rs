@@ -441,7 +441,10 @@ impl Gatehouse {
             ));
         };
         let header = read_header(&first, known_schema)?;
-        let mut state = ImportState::default();
+        let mut state = ImportState {
+            limits: self.settings.password_policy.hash_limits,
+            ..ImportState::default()
+        };
         let mut end = None;
         while let Some(line) = reader.read()? {
             progress(reader.bytes);
@@ -597,6 +600,8 @@ struct ImportState {
     last: Option<Kind>,
     user_ids: HashSet<i64>,
     history_ids: HashSet<i64>,
+    /// Bounds on imported password hashes.
+    limits: crate::hash::HashLimits,
 }
 
 impl ImportState {
@@ -617,6 +622,10 @@ impl ImportState {
         match kind {
             Kind::User => {
                 let user = f.user()?;
+                if let Some(h) = &user.password_hash {
+                    h.check_limits(&self.limits)
+                        .map_err(|e| at_line(line, format!("user {}: {e}", user.id)))?;
+                }
                 if !self.user_ids.insert(user.id.0) {
                     return Err(at_line(line, format!("user id {} appears twice", user.id)));
                 }

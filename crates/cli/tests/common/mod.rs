@@ -105,7 +105,17 @@ impl Env {
     }
 
     pub fn run_stdin(&self, args: &[&str], stdin: Option<&str>) -> Run {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_gatehouse"));
+        self.run_with(args, stdin, None)
+    }
+
+    /// Runs the binary with its address space capped at `vm_kib` (`ulimit -v`): a test of
+    /// hostile input fails instead of taking the machine if the defence regresses.
+    pub fn run_capped(&self, args: &[&str], vm_kib: u64) -> Run {
+        self.run_with(args, None, Some(vm_kib))
+    }
+
+    fn run_with(&self, args: &[&str], stdin: Option<&str>, vm_kib: Option<u64>) -> Run {
+        let mut cmd = capped_command(vm_kib);
         cmd.args(args)
             .current_dir(self.dir.path())
             .env_clear()
@@ -138,6 +148,20 @@ impl Env {
         }
     }
 
+    /// Runs one SQL statement on the SQLite database directly (to set up what no command
+    /// would write, such as a hostile stored hash).
+    pub fn sql(&self, statement: &str) {
+        let db = self.path().join("gatehouse-data/gatehouse.sqlite");
+        tokio::runtime::Runtime::new().unwrap().block_on(async {
+            use sqlx::Connection;
+            let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
+                .await
+                .unwrap();
+            sqlx::query(statement).execute(&mut conn).await.unwrap();
+            conn.close().await.unwrap();
+        });
+    }
+
     /// `users list --json` as a value, for before/after comparisons.
     pub fn users(&self) -> serde_json::Value {
         self.run(&["users", "list", "--limit", "0", "--json"])
@@ -163,6 +187,19 @@ impl Env {
     }
 }
 
+/// The `gatehouse` binary, run through `sh -c 'ulimit -v N; exec ...'` when capped.
+fn capped_command(vm_kib: Option<u64>) -> Command {
+    let bin = env!("CARGO_BIN_EXE_gatehouse");
+    match vm_kib {
+        None => Command::new(bin),
+        Some(kib) => {
+            let mut cmd = Command::new("sh");
+            cmd.args(["-c", &format!("ulimit -v {kib} && exec \"$0\" \"$@\""), bin]);
+            cmd
+        }
+    }
+}
+
 /// A `gatehouse serve` child process on a free port.
 pub struct Server {
     pub child: std::process::Child,
@@ -174,10 +211,19 @@ pub struct Server {
 impl Server {
     /// Starts `gatehouse serve --listen 127.0.0.1:0` in `env`'s directory and waits until it
     /// listens. The child is reaped by `stop` or, if a test panics first, by `Drop`.
-    #[allow(clippy::zombie_processes)]
     pub fn start(env: &Env) -> Server {
+        Self::start_with(env, None)
+    }
+
+    /// The same with the server's address space capped at `vm_kib` (`ulimit -v`).
+    pub fn start_capped(env: &Env, vm_kib: u64) -> Server {
+        Self::start_with(env, Some(vm_kib))
+    }
+
+    #[allow(clippy::zombie_processes)]
+    fn start_with(env: &Env, vm_kib: Option<u64>) -> Server {
         use std::io::BufRead;
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_gatehouse"));
+        let mut cmd = capped_command(vm_kib);
         cmd.args(["serve", "--listen", "127.0.0.1:0"])
             .current_dir(env.path())
             .env_clear()
@@ -228,6 +274,17 @@ impl Server {
             status,
             serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
         )
+    }
+
+    /// The server's peak resident memory so far, in KiB (`VmHWM`).
+    pub fn peak_rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
     }
 
     /// Logs in over HTTP and returns the bearer token; panics unless the answer is 200.
