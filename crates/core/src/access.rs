@@ -221,6 +221,14 @@ impl Gatehouse {
         self.authorize(tx.as_mut(), ctx, "config/edit", None)
             .await?;
         let (target, user) = self.resolve_target(tx.as_mut(), to).await?;
+        // A deny of `superuser-access` could take the power from its last holder.
+        let guard = Self::guarded(ctx)
+            && effect == Effect::Deny
+            && privilege.as_str() == gatehouse_policy::SUPERUSER_ACCESS
+            && !self
+                .superusers_except(tx.as_mut(), None, 1)
+                .await?
+                .is_empty();
         let added = tx
             .add_grant(&Grant {
                 effect,
@@ -230,6 +238,10 @@ impl Gatehouse {
             .await?;
         if !added {
             return Ok(Changed::No);
+        }
+        if guard {
+            self.keep_a_superuser(tx.as_mut(), None, "this deny")
+                .await?;
         }
         self.record(
             tx.as_mut(),
@@ -255,9 +267,20 @@ impl Gatehouse {
         self.authorize(tx.as_mut(), ctx, "config/edit", None)
             .await?;
         let (target, user) = self.resolve_target(tx.as_mut(), to).await?;
+        // Removing an allow of `superuser-access` could take the power from its last holder.
+        let guard = Self::guarded(ctx)
+            && privilege.as_str() == gatehouse_policy::SUPERUSER_ACCESS
+            && !self
+                .superusers_except(tx.as_mut(), None, 1)
+                .await?
+                .is_empty();
         let n = tx.remove_grants(&privilege, &target).await?;
         if n == 0 {
             return Ok(Changed::No);
+        }
+        if guard {
+            self.keep_a_superuser(tx.as_mut(), None, "removing this grant")
+                .await?;
         }
         self.record(
             tx.as_mut(),

@@ -5,6 +5,7 @@ pub mod account;
 pub mod auth;
 mod decision;
 pub mod error;
+mod guard;
 pub mod hash;
 pub mod load;
 pub mod login;

@@ -49,6 +49,27 @@ fn dummy_hash() -> Option<&'static PasswordHash> {
 }
 
 impl Gatehouse {
+    /// Whether `candidate` is `user`'s password (same work and limits as a log in).
+    pub(crate) async fn password_matches(
+        &self,
+        user: &User,
+        candidate: &str,
+    ) -> Result<bool, CoreError> {
+        let Some(hash) = user.password_hash.clone() else {
+            return Ok(false);
+        };
+        let limits = self.settings.password_policy.hash_limits;
+        if hash.check_limits(&limits).is_err() {
+            return Ok(false);
+        }
+        let candidate = candidate.to_owned();
+        let memory = hash.memory_kib();
+        crate::password_work::run("verification", memory, move || {
+            hash.verify_within(&candidate, &limits) == Verified::Match
+        })
+        .await
+    }
+
     /// Checks a log in by email or username. `Ok(Err(refusal))` is a refused log in;
     /// `Err` is a failure of the system.
     pub async fn authenticate(

@@ -325,6 +325,13 @@ impl Gatehouse {
         Ok(compiled)
     }
 
+    /// The policy as the transaction sees the database now, compiled afresh and never
+    /// cached (the transaction may hold changes it has not committed).
+    pub(crate) async fn compile_in(&self, tx: &mut dyn Tx) -> Result<CompiledPolicy, CoreError> {
+        let (config, _) = self.source();
+        self.compile(tx, config, 0).await
+    }
+
     /// Compiles `config` with the database's run-time roles and grants on roles and system
     /// roles.
     async fn compile(

@@ -191,10 +191,25 @@ impl Gatehouse {
         self.authorize_on_user(tx.as_mut(), ctx, privilege, &user)
             .await?;
         self.check_entries(tx.as_mut(), entries).await?;
+        let was_superuser =
+            Self::guarded(ctx) && self.user_is_superuser(tx.as_mut(), &user).await?;
         let Some(details) = change(&mut user)? else {
             return Ok((user, Changed::No));
         };
         let user = tx.update_user(&user).await?;
+        if was_superuser {
+            // Deactivating or demoting the last superuser is refused (issue 11).
+            self.keep_a_superuser(
+                tx.as_mut(),
+                Some(&user),
+                &format!("changing {}", user.label()),
+            )
+            .await?;
+        }
+        if !user.active {
+            // Deactivation ends every session and bearer token at once, for good.
+            tx.delete_user_credentials(user.id, None).await?;
+        }
         self.record(
             tx.as_mut(),
             ctx,
@@ -267,11 +282,43 @@ impl Gatehouse {
         ctx: &Context,
         who: &UserRef,
         password: Password,
+        current: Option<&str>,
     ) -> Result<User, CoreError> {
+        // Decide, and check the current password of one's own account, before hashing the
+        // new one (Argon2 work is only done for a change that will happen).
+        let (user, own) = {
+            let mut tx = self.begin_read().await?;
+            let user = self.find_user(tx.as_mut(), who).await?;
+            let own = ctx.actor == crate::service::Actor::User(user.id);
+            let privilege = if own {
+                "set-password"
+            } else {
+                "user/staff/edit"
+            };
+            self.authorize_on_user(tx.as_mut(), ctx, privilege, &user)
+                .await?;
+            (user, own)
+        };
+        if own {
+            // Changing one's own password needs the current one (a stolen session alone
+            // must not be enough to take the account); an admin setting someone else's
+            // does not.
+            let Some(current) = current else {
+                return Err(CoreError::invalid(
+                    "current_password",
+                    "give your current password to change it".to_owned(),
+                ));
+            };
+            if !self.password_matches(&user, current).await? {
+                return Err(CoreError::invalid(
+                    "current_password",
+                    "the current password is not right".to_owned(),
+                ));
+            }
+        }
         let hash = hash_password(password).await?;
         let mut tx = self.begin().await?;
         let mut user = self.find_user(tx.as_mut(), who).await?;
-        let own = ctx.actor == crate::service::Actor::User(user.id);
         let privilege = if own {
             "set-password"
         } else {
@@ -468,6 +515,24 @@ impl Gatehouse {
         let user = self.find_user(tx.as_mut(), who).await?;
         self.authorize_on_user(tx.as_mut(), ctx, "user/destroy", &user)
             .await?;
+        // Deleting the last superuser is refused (issue 11): count the others.
+        if Self::guarded(ctx)
+            && self.user_is_superuser(tx.as_mut(), &user).await?
+            && self
+                .superusers_except(tx.as_mut(), Some(user.id), 1)
+                .await?
+                .is_empty()
+        {
+            return Err(CoreError::invalid(
+                "superuser",
+                format!(
+                    "deleting {} would leave no active account holding `superuser-access`; \
+                     give it to another account first (`gatehouse access allow \
+                     superuser-access user EMAIL`)",
+                    user.label()
+                ),
+            ));
+        }
         tx.delete_user(user.id).await?;
         self.record(
             tx.as_mut(),

@@ -406,8 +406,9 @@ pub async fn set_scope(
     ))
 }
 
-/// Set a password: one's own with `set-password`, another's with `user/staff/edit`. Other
-/// sessions and tokens of the user end.
+/// Set a password: one's own with `set-password` and the current password
+/// (`current_password`), another's with `user/staff/edit`. Other sessions and tokens of the
+/// user end.
 #[utoipa::path(put, path = "/api/users/{user}/password", tag = "users", params(("user" = String, Path, description = "id or email")),
     request_body = PasswordRequest, responses((status = 200, body = PasswordChanged), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn set_password(
@@ -434,7 +435,12 @@ pub async fn set_password(
     let u = state
         .0
         .gh
-        .set_password(&caller.ctx, &user_ref(&user)?, password)
+        .set_password(
+            &caller.ctx,
+            &user_ref(&user)?,
+            password,
+            req.current_password.as_deref(),
+        )
         .await?;
     Ok(Json(PasswordChanged {
         user: UserOut::from(&u),

@@ -410,6 +410,9 @@ pub struct PasswordRequest {
     /// Generate one and return it once.
     #[serde(default)]
     pub random: bool,
+    /// The current password: required to change one's own, not someone else's.
+    #[serde(default)]
+    pub current_password: Option<String>,
 }
 
 /// A password change.

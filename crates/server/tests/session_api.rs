@@ -178,11 +178,12 @@ async fn deactivating_or_changing_the_password_ends_sessions_at_once() {
     api.user("b@example.org", "user").await;
     let t1 = api.login("b@example.org").await;
     let t2 = api.login("b@example.org").await;
-    // The user changes their own password: the other session ends, this one stays.
+    // The user changes their own password (giving the current one, issue 11): the other
+    // session ends, this one stays.
     api.put(
         "/api/users/b@example.org/password",
         &t1,
-        json!({"password": "brand-new-password"}),
+        json!({"password": "brand-new-password", "current_password": common::PASSWORD}),
     )
     .await
     .expect(StatusCode::OK);

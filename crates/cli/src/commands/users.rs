@@ -220,7 +220,7 @@ async fn set_password(
     let u = app
         .services()
         .await?
-        .set_password(&app.ctx, &who, p)
+        .set_password(&app.ctx, &who, p, None)
         .await?;
     if let Some(p) = &shown {
         eprintln!(

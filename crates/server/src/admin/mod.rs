@@ -374,6 +374,11 @@ impl Fields {
     }
 
     /// Whether a checkbox `name` was ticked.
+    /// A text field's value, or `None` when it is absent or blank.
+    pub fn opt(&self, name: &str) -> Option<&str> {
+        Some(self.raw(name)).filter(|v| !v.trim().is_empty())
+    }
+
     pub fn ticked(&self, name: &str) -> bool {
         self.0.iter().any(|(k, v)| k == name && !v.is_empty())
     }

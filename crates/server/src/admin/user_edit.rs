@@ -126,18 +126,24 @@ pub async fn action(
         "password" => {
             if fields.ticked("generate") {
                 let p = Password::random();
-                return match gh.set_password(ctx, &who, p.clone()).await {
+                return match gh
+                    .set_password(ctx, &who, p.clone(), fields.opt("current_password"))
+                    .await
+                {
                     Ok(u) => password_shown(&admin, &u, &p, "has a new password"),
                     Err(e) => done(&admin, &back, Err(e)),
                 };
             }
             match Password::new(fields.raw("password"), &gh.settings().password_policy) {
-                Ok(p) => gh.set_password(ctx, &who, p).await.map(|u| {
-                    format!(
-                        "password of {} set; their sessions and tokens ended",
-                        u.email
-                    )
-                }),
+                Ok(p) => gh
+                    .set_password(ctx, &who, p, fields.opt("current_password"))
+                    .await
+                    .map(|u| {
+                        format!(
+                            "password of {} set; their sessions and tokens ended",
+                            u.email
+                        )
+                    }),
                 Err(e) => Err(e),
             }
         }

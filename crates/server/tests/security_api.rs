@@ -1,0 +1,114 @@
+//! Issue 11's numbered failures that the API shows, one regression test each, in process.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use axum::http::StatusCode;
+use common::{Api, PASSWORD};
+use serde_json::json;
+
+/// Failure 4: after `users activate`, the user's old bearer token worked again
+/// (deactivation only hid sessions). Deactivation now deletes them.
+#[tokio::test]
+async fn failure_4_deactivation_ends_sessions_for_good() {
+    let api = Api::new().await;
+    let admin = api.admin().await;
+    api.user("ann@example.org", "user").await;
+    let ann = api.login("ann@example.org").await;
+    api.get("/api/me", &ann).await.expect(StatusCode::OK);
+    api.post("/api/users/ann@example.org/deactivate", &admin, json!({}))
+        .await
+        .expect(StatusCode::OK);
+    api.get("/api/me", &ann)
+        .await
+        .expect(StatusCode::UNAUTHORIZED);
+    api.post("/api/users/ann@example.org/activate", &admin, json!({}))
+        .await
+        .expect(StatusCode::OK);
+    api.get("/api/me", &ann)
+        .await
+        .expect(StatusCode::UNAUTHORIZED);
+    // A new log in works.
+    let again = api.login("ann@example.org").await;
+    api.get("/api/me", &again).await.expect(StatusCode::OK);
+}
+
+/// Failure 9: changing one's own password needed no current password. Now it does; an
+/// admin setting someone else's does not.
+#[tokio::test]
+async fn failure_9_own_password_change_needs_the_current_one() {
+    let api = Api::new().await;
+    let admin = api.admin().await;
+    api.user("ann@example.org", "user").await;
+    let ann = api.login("ann@example.org").await;
+    let path = "/api/users/ann@example.org/password";
+    let r = api
+        .put(path, &ann, json!({"password": "new-password-1"}))
+        .await
+        .expect(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text.contains("current password"), "{}", r.text);
+    api.put(
+        path,
+        &ann,
+        json!({"password": "new-password-1", "current_password": "not-it-123"}),
+    )
+    .await
+    .expect(StatusCode::UNPROCESSABLE_ENTITY);
+    api.put(
+        path,
+        &ann,
+        json!({"password": "new-password-1", "current_password": PASSWORD}),
+    )
+    .await
+    .expect(StatusCode::OK);
+    // The admin sets it without knowing it.
+    api.put(path, &admin, json!({"password": "third-password-1"}))
+        .await
+        .expect(StatusCode::OK);
+}
+
+/// Failure 9: the only superuser could deactivate or demote itself (17 times in one
+/// schemathesis run), with recovery only through the command line.
+#[tokio::test]
+async fn failure_9_the_last_superuser_cannot_lock_everyone_out() {
+    let api = Api::new().await;
+    let admin = api.admin().await;
+    let me = "/api/users/admin@example.org";
+    for (method, path, body) in [
+        ("POST", format!("{me}/deactivate"), json!({})),
+        (
+            "DELETE",
+            "/api/grants".to_owned(),
+            json!({"privilege": "superuser-access",
+                   "target": {"kind": "user", "name": "admin@example.org"}}),
+        ),
+        (
+            "POST",
+            "/api/grants".to_owned(),
+            json!({"effect": "deny", "privilege": "superuser-access",
+                   "target": {"kind": "user", "name": "admin@example.org"}}),
+        ),
+    ] {
+        let method = method.parse().unwrap();
+        let r = api.call(method, &path, Some(&admin), Some(body)).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{path}: {}",
+            r.text
+        );
+        assert!(r.text.contains("superuser-access"), "{}", r.text);
+    }
+    let r = api
+        .call(axum::http::Method::DELETE, me, Some(&admin), None)
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    api.get("/api/me", &admin).await.expect(StatusCode::OK);
+    // With a second superuser, the first may step down.
+    api.user("bob@example.org", "admin").await;
+    api.allow("superuser-access", "bob@example.org").await;
+    api.post(&format!("{me}/deactivate"), &admin, json!({}))
+        .await
+        .expect(StatusCode::OK);
+}
