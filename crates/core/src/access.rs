@@ -79,6 +79,9 @@ impl Gatehouse {
         description: Option<String>,
         entries: Vec<RoleEntry>,
     ) -> Result<RoleOutcome, CoreError> {
+        if let Some(d) = &description {
+            crate::text::check_line("description", d, crate::text::ROLE_DESCRIPTION_MAX)?;
+        }
         let mut tx = self.begin().await?;
         self.authorize(tx.as_mut(), ctx, "config/edit", None)
             .await?;

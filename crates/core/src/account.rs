@@ -22,8 +22,12 @@ impl Email {
     /// Checks and lower-cases `value`.
     pub fn new(value: &str) -> Result<Self, CoreError> {
         let v = value.trim();
-        let bad =
-            |why: &str| CoreError::invalid("email", format!("invalid email `{value}`: {why}"));
+        let bad = |why: &str| {
+            CoreError::invalid(
+                "email",
+                format!("invalid email `{}`: {why}", crate::text::shorten(value)),
+            )
+        };
         if v.is_empty() {
             return Err(bad("it is empty"));
         }
@@ -39,6 +43,12 @@ impl Email {
         if v.chars().any(|c| c.is_whitespace() || c.is_control()) || local.contains('@') {
             return Err(bad(
                 "it may not contain spaces, control characters or a second `@`",
+            ));
+        }
+        if v.chars().any(crate::text::is_invisible) {
+            return Err(bad(
+                "it holds an invisible or bidirectional control character, which makes it \
+                 look like another address",
             ));
         }
         if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
@@ -119,8 +129,9 @@ impl Username {
             Err(CoreError::invalid(
                 "username",
                 format!(
-                    "invalid username `{value}`: it must start with a letter, be 3 to 256 \
-                     characters long and contain only letters, digits, `-` and `_`"
+                    "invalid username `{}`: it must start with a letter, be 3 to 256 \
+                     characters long and contain only letters, digits, `-` and `_`",
+                    crate::text::shorten(value)
                 ),
             ))
         }

@@ -13,6 +13,7 @@ pub mod password_work;
 pub mod service;
 pub mod snapshot;
 pub mod store;
+pub mod text;
 pub mod transfer;
 pub mod user;
 pub mod users;

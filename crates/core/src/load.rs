@@ -10,6 +10,7 @@ use serde_json::json;
 use crate::account::{Email, Password, PasswordHash, Username};
 use crate::error::CoreError;
 use crate::service::{Context, Gatehouse};
+use crate::text;
 use crate::user::NewUser;
 
 /// Where a fixture user's password comes from in the file.
@@ -158,6 +159,10 @@ impl Gatehouse {
                 self.check_type(t)
                     .map_err(|e| at(u, "type", e.to_string()))?;
             }
+            text::check_line("full_name", &u.full_name, text::FULL_NAME_MAX)
+                .map_err(|e| at(u, "full_name", e.to_string()))?;
+            text::check_line("affiliations", &u.affiliations, text::AFFILIATIONS_MAX)
+                .map_err(|e| at(u, "affiliations", e.to_string()))?;
             // A hash from the file must not ask for more work than the limits allow.
             if let FilePassword::Hash(h) = &u.password {
                 h.check_limits(&self.settings.password_policy.hash_limits)

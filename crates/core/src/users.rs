@@ -10,6 +10,7 @@ use crate::account::{Email, Password, PasswordHash, Username};
 use crate::error::CoreError;
 use crate::service::{hash_password, Changed, Context, Gatehouse, UserRef};
 use crate::store::{Page, Tx, UserQuery};
+use crate::text;
 use crate::user::{NewUser, User};
 
 /// Where a new user's password comes from.
@@ -92,6 +93,8 @@ impl Gatehouse {
 
     /// Creates a user (`users create`).
     pub async fn create_user(&self, ctx: &Context, req: CreateUser) -> Result<User, CoreError> {
+        text::check_line("full_name", &req.full_name, text::FULL_NAME_MAX)?;
+        text::check_line("affiliations", &req.affiliations, text::AFFILIATIONS_MAX)?;
         // Refuse an actor who may not create users before any Argon2 work (a password hash
         // costs ~25 ms and 19 MiB); the binding decision is the one in the writing
         // transaction below.
@@ -467,6 +470,12 @@ impl Gatehouse {
         full_name: Option<String>,
         affiliations: Option<String>,
     ) -> Result<(User, Changed), CoreError> {
+        if let Some(n) = &full_name {
+            text::check_line("full_name", n, text::FULL_NAME_MAX)?;
+        }
+        if let Some(a) = &affiliations {
+            text::check_line("affiliations", a, text::AFFILIATIONS_MAX)?;
+        }
         // `user/edit` on the user's record: staff hold it plain, the user as `user/edit:owner`.
         self.change_user(ctx, who, "user/edit", "user.set_profile", move |u| {
             let mut changes = serde_json::Map::new();
@@ -499,6 +508,9 @@ impl Gatehouse {
         ctx: &Context,
         query: &UserQuery,
     ) -> Result<Page<User>, CoreError> {
+        if let Some(t) = &query.text {
+            text::check_search(t)?;
+        }
         let mut tx = self.begin_read().await?;
         let privilege = if query.text.is_some() {
             "staff/user_search"

@@ -184,34 +184,74 @@ pub struct ScopeFilterError {
 }
 
 impl ScopeFilter {
-    /// Builds a filter from field -> values pairs, checking that names and values are usable.
+    /// Most fields in one filter.
+    pub const MAX_FIELDS: usize = 16;
+    /// Longest field name, in characters.
+    pub const MAX_FIELD_NAME: usize = 64;
+    /// Most values of one field.
+    pub const MAX_VALUES: usize = 100;
+    /// Longest value, in characters.
+    pub const MAX_VALUE: usize = 200;
+
+    /// Builds a filter from field -> values pairs, checking that names and values are usable
+    /// and within the limits above.
     pub fn from_fields(
         fields: BTreeMap<String, BTreeSet<String>>,
     ) -> Result<Self, ScopeFilterError> {
         let bad = |why: String| ScopeFilterError {
-            value: ScopeFilter(fields.clone()).to_string(),
+            value: crate::ident::shorten(&ScopeFilter(fields.clone()).to_string()).into_owned(),
             why,
         };
         if fields.is_empty() {
             return Err(bad("a filter needs at least one field".into()));
         }
+        if fields.len() > ScopeFilter::MAX_FIELDS {
+            return Err(bad(format!(
+                "a filter has at most {} fields",
+                ScopeFilter::MAX_FIELDS
+            )));
+        }
         for (field, values) in &fields {
+            let shown = crate::ident::shorten(field);
+            if field.chars().count() > ScopeFilter::MAX_FIELD_NAME {
+                return Err(bad(format!(
+                    "field name `{shown}` is longer than {} characters",
+                    ScopeFilter::MAX_FIELD_NAME
+                )));
+            }
+            if values.len() > ScopeFilter::MAX_VALUES {
+                return Err(bad(format!(
+                    "field `{shown}` has more than {} values",
+                    ScopeFilter::MAX_VALUES
+                )));
+            }
+            if let Some(v) = values
+                .iter()
+                .find(|v| v.chars().count() > ScopeFilter::MAX_VALUE)
+            {
+                return Err(bad(format!(
+                    "value `{}` of field `{shown}` is longer than {} characters",
+                    crate::ident::shorten(v),
+                    ScopeFilter::MAX_VALUE
+                )));
+            }
             if field.is_empty()
                 || !field
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
             {
                 return Err(bad(format!(
-                    "field name `{field}` must be letters, digits, `_` or `-`"
+                    "field name `{shown}` must be letters, digits, `_` or `-`"
                 )));
             }
             if values.is_empty() {
-                return Err(bad(format!("field `{field}` needs at least one value")));
+                return Err(bad(format!("field `{shown}` needs at least one value")));
             }
             for v in values {
                 if v.is_empty() || v.contains([',', ';', '=']) || v.chars().any(char::is_control) {
                     return Err(bad(format!(
-                        "value `{v}` of field `{field}` must be non-empty without `,` `;` `=`"
+                        "value `{}` of field `{shown}` must be non-empty without `,` `;` `=`",
+                        crate::ident::shorten(v)
                     )));
                 }
             }

@@ -112,3 +112,65 @@ async fn failure_9_the_last_superuser_cannot_lock_everyone_out() {
         .await
         .expect(StatusCode::OK);
 }
+
+/// Failure 5: a raw NUL byte was accepted into a name, a huge `full_name` was stored, and a
+/// bad email was echoed whole in the error. Every text field now has a maximum (the same for
+/// every door, enforced by the core) and errors show at most 100 characters of a bad value.
+#[tokio::test]
+async fn failure_5_text_fields_have_limits_and_errors_stay_short() {
+    let api = Api::new().await;
+    let admin = api.admin().await;
+    api.user("ann@example.org", "user").await;
+    for (field, value) in [
+        ("full_name", "Ann\u{0}Smith".to_owned()),
+        ("full_name", "x".repeat(10_000)),
+        ("affiliations", "Uni\u{202E}versity".to_owned()),
+    ] {
+        let r = api
+            .call(
+                axum::http::Method::PATCH,
+                "/api/users/ann@example.org",
+                Some(&admin),
+                Some(json!({ field: value })),
+            )
+            .await
+            .expect(StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.text.len() < 400, "{}", r.text);
+    }
+    let long_bad_email = format!("{}@", "a".repeat(20_000));
+    let r = api
+        .post(
+            "/api/users",
+            &admin,
+            json!({"email": long_bad_email, "password": "password-123"}),
+        )
+        .await
+        .expect(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text.len() < 400 && r.text.contains('…'), "{}", r.text);
+    let r = api
+        .post(
+            "/api/roles",
+            &admin,
+            json!({"name": "hat", "description": "d".repeat(1001)}),
+        )
+        .await
+        .expect(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text.contains("1000"), "{}", r.text);
+}
+
+/// Failure 7: a user search of 999 or more words answered 500 (SQLite "Expression tree is
+/// too large"). Searches take at most 20 words; more is a 422 naming the limit.
+#[tokio::test]
+async fn failure_7_a_long_search_is_refused_not_a_server_error() {
+    let api = Api::new().await;
+    let admin = api.admin().await;
+    let q = vec!["smith"; 999].join("+");
+    let r = api
+        .get(&format!("/api/users?q={q}"), &admin)
+        .await
+        .expect(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text.contains("at most 20 words"), "{}", r.text);
+    api.get("/api/users?q=smith+jones", &admin)
+        .await
+        .expect(StatusCode::OK);
+}

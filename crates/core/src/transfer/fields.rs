@@ -54,6 +54,13 @@ impl Fields {
     }
 
     /// An error about `field`.
+    /// A string field held to [`crate::text::check_line`].
+    pub(super) fn line(&self, field: &'static str, max: usize) -> Result<String, CoreError> {
+        let value = self.str(field)?;
+        crate::text::check_line(field, value, max).map_err(|e| self.bad(field, e))?;
+        Ok(value.to_owned())
+    }
+
     pub(super) fn bad(&self, field: &str, message: impl std::fmt::Display) -> CoreError {
         at_line(
             self.line,
