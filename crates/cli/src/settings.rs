@@ -32,6 +32,8 @@ struct Raw {
     users: RawUsers,
     #[serde(default)]
     mail: RawMail,
+    #[serde(default)]
+    metrics: RawMetrics,
 }
 
 #[derive(Deserialize, Default)]
@@ -40,6 +42,18 @@ struct RawServer {
     listen: Option<String>,
     base_url: Option<String>,
     secure_cookies: Option<bool>,
+    trusted_proxies: Option<Vec<String>>,
+    metrics_listen: Option<String>,
+    header_read_timeout_secs: Option<i64>,
+    request_timeout_secs: Option<i64>,
+    max_connections_per_address: Option<i64>,
+    max_connections: Option<i64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawMetrics {
+    token: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -122,6 +136,14 @@ pub struct Config {
     pub base_url: String,
     /// `server.secure_cookies`.
     pub secure_cookies: bool,
+    /// `server.trusted_proxies`: proxies whose forwarding headers are believed.
+    pub trusted_proxies: Vec<gatehouse_server::client::Cidr>,
+    /// `server.metrics_listen`: a second address serving only `/metrics`.
+    pub metrics_listen: Option<String>,
+    /// `metrics.token`: the bearer token `/metrics` asks for on the main address (secret).
+    pub metrics_token: Option<String>,
+    /// `server.header_read_timeout_secs` and the other connection limits.
+    pub http_limits: gatehouse_server::serve::HttpLimits,
     /// `mail.*`.
     pub mail: MailConfig,
     /// Settings for the services.
@@ -141,6 +163,12 @@ impl fmt::Debug for Config {
             )
             .field("listen", &self.listen)
             .field("base_url", &self.base_url)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("metrics_listen", &self.metrics_listen)
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "<redacted>"),
+            )
             .field("mail", &self.mail)
             .field("admin_email", &self.settings.admin_email)
             .field(
@@ -226,7 +254,10 @@ impl Config {
                  fixtures.passwords, fixtures.admin_email, passwords.min_length, \
                  passwords.argon2_max_memory_kib, passwords.argon2_max_time, \
                  passwords.argon2_max_lanes, users.default_type, \
-                 server.base_url, server.secure_cookies, mail.outbox, mail.from, mail.smtp_host, \
+                 server.base_url, server.secure_cookies, server.trusted_proxies, \
+                 server.metrics_listen, server.header_read_timeout_secs, server.request_timeout_secs, \
+                 server.max_connections_per_address, server.max_connections, metrics.token, \
+                 mail.outbox, mail.from, mail.smtp_host, \
                  mail.smtp_port, mail.smtp_security, mail.smtp_username, mail.smtp_password",
                     e.message().trim_end_matches('\n')
                 ))
@@ -322,6 +353,55 @@ impl Config {
             .server
             .secure_cookies
             .unwrap_or(base_url.starts_with("https://"));
+        let trusted_proxies = raw
+            .server
+            .trusted_proxies
+            .unwrap_or_default()
+            .iter()
+            .map(|c| {
+                c.parse::<gatehouse_server::client::Cidr>().map_err(|e| {
+                    ConfigError(format!(
+                        "server.trusted_proxies: {e} (env GATEHOUSE_SERVER__TRUSTED_PROXIES, \
+                         a list like [\"127.0.0.1\", \"10.0.0.0/8\"])"
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let http_defaults = gatehouse_server::serve::HttpLimits::default();
+        let http_limits = gatehouse_server::serve::HttpLimits {
+            header_read_timeout: std::time::Duration::from_secs(u64::from(bounded(
+                raw.server.header_read_timeout_secs,
+                "server.header_read_timeout_secs",
+                http_defaults.header_read_timeout.as_secs() as u32,
+                1..=300,
+            )?)),
+            request_timeout: std::time::Duration::from_secs(u64::from(bounded(
+                raw.server.request_timeout_secs,
+                "server.request_timeout_secs",
+                http_defaults.request_timeout.as_secs() as u32,
+                1..=3600,
+            )?)),
+            max_connections_per_address: bounded(
+                raw.server.max_connections_per_address,
+                "server.max_connections_per_address",
+                http_defaults.max_connections_per_address as u32,
+                1..=100_000,
+            )? as usize,
+            max_connections: bounded(
+                raw.server.max_connections,
+                "server.max_connections",
+                http_defaults.max_connections as u32,
+                1..=1_000_000,
+            )? as usize,
+        };
+        let metrics_token = raw.metrics.token.filter(|t| !t.is_empty());
+        if metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
+            return Err(ConfigError(
+                "metrics.token is shorter than 16 characters; use a long random value \
+                 (env GATEHOUSE_METRICS__TOKEN)"
+                    .into(),
+            ));
+        }
         let from = raw
             .mail
             .from
@@ -353,6 +433,10 @@ impl Config {
             listen,
             base_url,
             secure_cookies,
+            trusted_proxies,
+            metrics_listen: raw.server.metrics_listen,
+            metrics_token,
+            http_limits,
             mail,
             settings: Settings {
                 password_policy,
@@ -417,6 +501,20 @@ fn env_value(path: &[String], v: &str) -> toml::Value {
             }
         }
     }
+    if path == ["server", "trusted_proxies"] {
+        // A TOML list, or addresses separated by commas.
+        if let Ok(t) = format!("x = {v}").parse::<toml::Table>() {
+            if let Some(val) = t.get("x").filter(|x| x.is_array()) {
+                return val.clone();
+            }
+        }
+        return toml::Value::Array(
+            v.split(',')
+                .map(|s| toml::Value::String(s.trim().to_owned()))
+                .filter(|s| s.as_str() != Some(""))
+                .collect(),
+        );
+    }
     if path == ["server", "secure_cookies"] {
         if let Ok(b) = v.trim().parse::<bool>() {
             return toml::Value::Boolean(b);
@@ -427,7 +525,12 @@ fn env_value(path: &[String], v: &str) -> toml::Value {
             .map(String::as_str)
             .collect::<Vec<_>>()
             .as_slice(),
-        ["passwords", _] | ["mail", "smtp_port"]
+        ["passwords", _]
+            | ["mail", "smtp_port"]
+            | ["server", "header_read_timeout_secs"]
+            | ["server", "request_timeout_secs"]
+            | ["server", "max_connections_per_address"]
+            | ["server", "max_connections"]
     );
     if numeric {
         if let Ok(n) = v.trim().parse::<i64>() {

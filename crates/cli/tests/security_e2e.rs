@@ -142,3 +142,112 @@ fn failure_5_a_hostile_file_on_sighup_leaves_the_server_serving() {
     assert_eq!(status, 200);
     assert!(server.stop().success());
 }
+
+/// Sends raw bytes and returns everything the server answers before closing.
+fn raw(addr: &str, request: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out
+}
+
+/// Failure 7: there was no timeout on reading request headers, so idle half-sent requests
+/// held descriptors forever; nor a cap on connections per address. Both are limits now.
+#[test]
+fn failure_7_half_sent_requests_are_closed_and_connections_capped() {
+    use std::io::Read;
+    let env = Env::new();
+    env.config("[server]\nheader_read_timeout_secs = 1\nmax_connections_per_address = 2\n");
+    let server = Server::start(&env);
+    let mut half = std::net::TcpStream::connect(&server.addr).unwrap();
+    std::io::Write::write_all(&mut half, b"GET /healthz HTTP/1.1\r\nHost: x\r\n").unwrap();
+    half.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut buf = Vec::new();
+    let _ = half.read_to_end(&mut buf);
+    let waited = started.elapsed();
+    assert!(
+        waited < std::time::Duration::from_secs(9),
+        "a half-sent request was held {waited:?}"
+    );
+    // Two idle connections from this address are the most; a third is closed at once.
+    let _a = std::net::TcpStream::connect(&server.addr).unwrap();
+    let _b = std::net::TcpStream::connect(&server.addr).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let third = raw(
+        &server.addr,
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert!(third.is_empty(), "the third connection was served: {third}");
+    drop((_a, _b));
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let (status, _) = server.call("GET", "/healthz", None, None);
+    assert_eq!(status, 200);
+    assert!(server.stop().success());
+}
+
+/// Failure 9: `/metrics` was public, and the `Secure` cookie flag ignored
+/// `X-Forwarded-Proto` from a trusted proxy. Now `/metrics` is served on a separate address
+/// or to a token, and a trusted proxy's headers are believed (only a trusted proxy's).
+#[test]
+fn failure_9_metrics_are_private_and_trusted_proxies_are_believed() {
+    let env = Env::new();
+    env.user("ann@example.org", &[]);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    env.config(&format!(
+        "[server]\ntrusted_proxies = [\"127.0.0.1\"]\nmetrics_listen = \"127.0.0.1:{port}\"\n"
+    ));
+    let server = Server::start(&env);
+    let (status, _) = server.call("GET", "/metrics", None, None);
+    assert_eq!(status, 404, "no token configured: not on the main address");
+    let separate = format!("127.0.0.1:{port}");
+    server.wait_for("the metrics address", |_| {
+        std::net::TcpStream::connect(&separate).is_ok()
+    });
+    let text = raw(
+        &separate,
+        "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert!(text.contains("gatehouse_http_requests_total"), "{text}");
+    let body = r#"{"email":"ann@example.org","password":"password-123"}"#;
+    let login = |extra: &str| {
+        raw(
+            &server.addr,
+            &format!(
+                "POST /api/login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{extra}\
+                 Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            ),
+        )
+    };
+    let behind_tls = login("X-Forwarded-Proto: https\r\nX-Forwarded-For: 203.0.113.9\r\n");
+    let cookie = behind_tls
+        .lines()
+        .find(|l| {
+            l.to_lowercase()
+                .starts_with("set-cookie: gatehouse_session=")
+        })
+        .unwrap_or_default()
+        .to_owned();
+    assert!(cookie.contains("Secure"), "{behind_tls}");
+    let plain = login("");
+    let cookie = plain
+        .lines()
+        .find(|l| {
+            l.to_lowercase()
+                .starts_with("set-cookie: gatehouse_session=")
+        })
+        .unwrap_or_default()
+        .to_owned();
+    assert!(!cookie.contains("Secure"), "{plain}");
+    assert!(server.stop().success());
+}

@@ -4,6 +4,7 @@
 
 use std::sync::OnceLock;
 
+use gatehouse_policy::UserId;
 use tracing::warn;
 
 use crate::account::{Email, Password, PasswordHash, Username};
@@ -70,15 +71,19 @@ impl Gatehouse {
         .await
     }
 
-    /// Checks a log in by email or username. `Ok(Err(refusal))` is a refused log in;
-    /// `Err` is a failure of the system.
-    pub async fn authenticate(
-        &self,
-        login: &str,
-        password: &str,
-    ) -> Result<Result<User, LoginRefusal>, CoreError> {
+    /// The account a log in names (by email or username), if any: the throttle keys its
+    /// budget by account, so an account's email and username share one.
+    pub async fn login_account(&self, login: &str) -> Result<Option<UserId>, CoreError> {
         let mut tx = self.begin_read().await?;
-        let user = if login.contains('@') {
+        Ok(self.user_by_login(tx.as_mut(), login).await?.map(|u| u.id))
+    }
+
+    async fn user_by_login(
+        &self,
+        tx: &mut dyn crate::store::Tx,
+        login: &str,
+    ) -> Result<Option<User>, CoreError> {
+        Ok(if login.contains('@') {
             match Email::new(login) {
                 Ok(e) => tx.user_by_email(&e).await?,
                 Err(_) => None,
@@ -88,7 +93,18 @@ impl Gatehouse {
                 Ok(u) => tx.user_by_username(&u).await?,
                 Err(_) => None,
             }
-        };
+        })
+    }
+
+    /// Checks a log in by email or username. `Ok(Err(refusal))` is a refused log in;
+    /// `Err` is a failure of the system.
+    pub async fn authenticate(
+        &self,
+        login: &str,
+        password: &str,
+    ) -> Result<Result<User, LoginRefusal>, CoreError> {
+        let mut tx = self.begin_read().await?;
+        let user = self.user_by_login(tx.as_mut(), login).await?;
         drop(tx);
         let hash = user.as_ref().and_then(|u| u.password_hash.clone());
         let limits = self.settings.password_policy.hash_limits;

@@ -7,15 +7,16 @@ use axum::Json;
 use gatehouse_core::{Channel, Password, UserRef};
 use serde::Deserialize;
 
+use crate::client::Client;
 use crate::dto::{
     ForgotRequest, LoginRequest, LoginResponse, MeResponse, Message, Ready, ResetRequest,
     TokenBody, UserOut,
 };
 use crate::error::{ApiError, ApiJson, ErrorBody};
-use crate::{AppState, Caller, ClientAddr};
+use crate::{AppState, Caller};
 
-fn cookie(state: &AppState, value: &str, max_age: i64) -> Option<HeaderValue> {
-    HeaderValue::from_str(&state.0.session_cookie(value, max_age)).ok()
+fn cookie(state: &AppState, value: &str, max_age: i64, https: bool) -> Option<HeaderValue> {
+    HeaderValue::from_str(&state.0.session_cookie(value, max_age, https)).ok()
 }
 
 /// Log in with email or username and password. Only a right password on a confirmed and
@@ -28,7 +29,7 @@ fn cookie(state: &AppState, value: &str, max_age: i64) -> Option<HeaderValue> {
         (status = 429, description = "too many failed log ins; see `Retry-After`", body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
-    ClientAddr(addr): ClientAddr,
+    client: Client,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<Response, ApiError> {
     let login = match (&req.email, &req.username) {
@@ -41,8 +42,12 @@ pub async fn login(
         }
     };
     let s = &state.0;
-    match s.attempt_login(&login, &req.password, &addr, true).await? {
-        Ok(grant) => {
+    match s
+        .attempt_login(&login, &req.password, &client, true)
+        .await?
+    {
+        Ok(success) => {
+            let grant = success.grant;
             let body = LoginResponse {
                 token: grant.bearer_token.clone().unwrap_or_default(),
                 expires: grant.expires,
@@ -53,8 +58,12 @@ pub async fn login(
                 &state,
                 &grant.session_token,
                 s.settings.lifetimes.session.num_seconds(),
+                client.https,
             ) {
-                resp.headers_mut().insert(header::SET_COOKIE, c);
+                resp.headers_mut().append(header::SET_COOKIE, c);
+            }
+            if let Ok(c) = HeaderValue::from_str(&success.device_cookie) {
+                resp.headers_mut().append(header::SET_COOKIE, c);
             }
             Ok(resp)
         }
@@ -75,7 +84,7 @@ pub async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Res
     };
     state.0.gh.logout(credential).await?;
     let mut resp = StatusCode::NO_CONTENT.into_response();
-    if let Some(c) = cookie(&state, "", 0) {
+    if let Some(c) = cookie(&state, "", 0, state.0.settings.secure_cookies) {
         resp.headers_mut().insert(header::SET_COOKIE, c);
     }
     Ok(resp)
@@ -158,19 +167,29 @@ pub async fn confirm_page(State(state): State<AppState>, Query(q): Query<TokenQu
 
 /// Ask for a password reset link; the answer is the same whether the email exists or not.
 #[utoipa::path(post, path = "/api/password/forgot", tag = "session", request_body = ForgotRequest,
-    responses((status = 202, body = Message)))]
+    responses((status = 202, body = Message),
+        (status = 429, description = "too many requests from this address or for this email; see `Retry-After`", body = ErrorBody)))]
 pub async fn forgot(
     State(state): State<AppState>,
+    client: Client,
     ApiJson(req): ApiJson<ForgotRequest>,
 ) -> Result<Response, ApiError> {
     let s = &state.0;
-    s.gh.request_password_reset(
-        &req.email,
-        s.mailer.as_ref(),
-        &s.settings.base_url,
-        &s.settings.lifetimes,
-    )
-    .await?;
+    // Throttled per address and per target email, whether it has an account or not (so
+    // the throttle tells nothing either): no mail flood to one victim.
+    if let Err(wait) =
+        s.throttle
+            .reset_request(&client.address, &req.email, std::time::Instant::now())
+    {
+        let mut e = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            format!("too many reset requests; try again in {wait} s"),
+        );
+        e.retry_after = Some(wait);
+        return Err(e);
+    }
+    s.resets.push(&state, req.email);
     Ok((
         StatusCode::ACCEPTED,
         Json(Message {

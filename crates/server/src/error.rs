@@ -95,6 +95,13 @@ impl From<CoreError> for ApiError {
     }
 }
 
+impl ApiError {
+    /// The response, without going through a handler.
+    pub fn into_response_now(self) -> Response {
+        self.into_response()
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ErrorBody {

@@ -4,18 +4,19 @@ pub mod admin;
 pub mod api_access;
 pub mod api_session;
 pub mod api_users;
+pub mod client;
 pub mod dto;
 pub mod error;
 pub mod mail;
 pub mod metrics;
 pub mod openapi;
+pub mod serve;
 pub mod throttle;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, MatchedPath, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, MatchedPath, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
@@ -34,10 +35,28 @@ pub const SESSION_COOKIE: &str = "gatehouse_session";
 pub struct ServerSettings {
     /// The public base URL, for links in mail (e.g. `https://auth.example.org`).
     pub base_url: String,
-    /// Mark cookies `Secure` (when served behind https).
+    /// Mark cookies `Secure` (when served behind https). Behind a trusted proxy, its
+    /// `X-Forwarded-Proto` / `Forwarded: proto=` decides per request.
     pub secure_cookies: bool,
     /// Credential and link lifetimes.
     pub lifetimes: Lifetimes,
+    /// Proxies whose `Forwarded` / `X-Forwarded-For` / `X-Forwarded-Proto` are believed.
+    pub trusted_proxies: Vec<client::Cidr>,
+    /// A bearer token `/metrics` asks for (`metrics.token`); without one, `/metrics` is not
+    /// on this listener (see `server.metrics_listen`).
+    pub metrics_token: Option<String>,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings {
+            base_url: "http://127.0.0.1:8080".into(),
+            secure_cookies: false,
+            lifetimes: Lifetimes::default(),
+            trusted_proxies: Vec::new(),
+            metrics_token: None,
+        }
+    }
 }
 
 /// What every handler shares.
@@ -47,8 +66,12 @@ pub struct Shared {
     pub gh: Gatehouse,
     /// Mail delivery.
     pub mailer: Arc<dyn Mailer>,
-    /// Failed log in throttling.
+    /// Log in throttling.
     pub throttle: throttle::Throttle,
+    /// Signs known-device cookies.
+    pub devices: client::DeviceKeys,
+    /// Password-reset requests waiting for the mail worker.
+    pub resets: ResetQueue,
     /// Metrics.
     pub metrics: metrics::Metrics,
     /// Settings.
@@ -69,40 +92,79 @@ pub struct LoginFailure {
     pub retry_after: Option<u64>,
 }
 
+/// A successful log in as the server hands it out.
+#[derive(Debug, Clone)]
+pub struct LoginSuccess {
+    /// The core's grant (user, session, bearer token).
+    pub grant: gatehouse_core::LoginGrant,
+    /// The known-device cookie to set (`Set-Cookie` value).
+    pub device_cookie: String,
+}
+
 impl Shared {
-    /// The one log in path of the JSON API and the admin UI: the throttle's verdict, the
-    /// services' log in, then the throttle's and the metrics' bookkeeping.
+    /// The one log in path of the JSON API and the admin UI: the throttle charges the
+    /// attempt before the password is verified (docs/security.md), the services log in,
+    /// and a success gives the tokens back and marks the device as known.
     pub async fn attempt_login(
         &self,
         login: &str,
         password: &str,
-        address: &str,
+        client: &client::Client,
         bearer: bool,
-    ) -> Result<Result<gatehouse_core::LoginGrant, LoginFailure>, gatehouse_core::CoreError> {
-        if let Some(wait) = self.throttle.wait(login, address, Instant::now()) {
-            return Ok(Err(LoginFailure {
-                status: StatusCode::TOO_MANY_REQUESTS,
-                code: "too_many_requests",
-                message: format!("too many failed log ins; try again in {wait} s"),
-                retry_after: Some(wait),
-            }));
-        }
+    ) -> Result<Result<LoginSuccess, LoginFailure>, gatehouse_core::CoreError> {
+        let now = Instant::now();
+        let account = self.gh.login_account(login).await?;
+        let key = match account {
+            Some(id) => format!("id:{id}"),
+            None => format!("login:{}", login.trim().to_lowercase()),
+        };
+        let unix_now = chrono::Utc::now().timestamp();
+        let known_device = match (account, &client.device) {
+            (Some(id), Some(cookie)) => self.devices.known(cookie, id.0, unix_now),
+            _ => false,
+        };
+        let attempt = throttle::Attempt {
+            account: &key,
+            address: &client.address,
+            known_device,
+        };
+        let ticket = match self.throttle.begin(&attempt, now) {
+            Ok(t) => t,
+            Err(wait) => {
+                self.metrics.login_failure();
+                return Ok(Err(LoginFailure {
+                    status: StatusCode::TOO_MANY_REQUESTS,
+                    code: "too_many_requests",
+                    message: format!("too many failed log ins; try again in {wait} s"),
+                    retry_after: Some(wait),
+                }));
+            }
+        };
         match self
             .gh
             .login(login, password, &self.settings.lifetimes, bearer)
             .await?
         {
             Ok(grant) => {
-                self.throttle.succeeded(login, address);
-                Ok(Ok(grant))
+                self.throttle.succeeded(&ticket, Instant::now());
+                let value = self
+                    .devices
+                    .sign(grant.user.id.0, unix_now + client::DEVICE_MAX_AGE);
+                let secure = if client.https { "; Secure" } else { "" };
+                let device_cookie = format!(
+                    "{}={value}; HttpOnly; SameSite=Lax; Path=/; Max-Age={}{secure}",
+                    client::DEVICE_COOKIE,
+                    client::DEVICE_MAX_AGE
+                );
+                Ok(Ok(LoginSuccess {
+                    grant,
+                    device_cookie,
+                }))
             }
             Err(refusal) => {
                 self.metrics.login_failure();
                 let status = match refusal {
-                    gatehouse_core::LoginRefusal::InvalidCredentials => {
-                        self.throttle.failed(login, address, Instant::now());
-                        StatusCode::UNAUTHORIZED
-                    }
+                    gatehouse_core::LoginRefusal::InvalidCredentials => StatusCode::UNAUTHORIZED,
                     gatehouse_core::LoginRefusal::EmailUnconfirmed
                     | gatehouse_core::LoginRefusal::AccountDisabled => StatusCode::FORBIDDEN,
                 };
@@ -116,16 +178,70 @@ impl Shared {
         }
     }
 
-    /// The `Set-Cookie` value for the session cookie (`max_age` 0 ends it).
-    pub fn session_cookie(&self, token: &str, max_age: i64) -> String {
-        let secure = if self.settings.secure_cookies {
-            "; Secure"
-        } else {
-            ""
-        };
+    /// The `Set-Cookie` value for the session cookie (`max_age` 0 ends it); `Secure` when
+    /// the client spoke HTTPS.
+    pub fn session_cookie(&self, token: &str, max_age: i64, https: bool) -> String {
+        let secure = if https { "; Secure" } else { "" };
         format!(
             "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/; Max-Age={max_age}{secure}"
         )
+    }
+}
+
+/// Password-reset requests, handled after the response by one worker: the answer to
+/// `/api/password/forgot` takes the same time whether the email has an account or not
+/// (issue 11: with SMTP a known address answered in 88 ms and an unknown one in 0.7 ms).
+#[derive(Debug, Default)]
+pub struct ResetQueue {
+    sender: std::sync::OnceLock<tokio::sync::mpsc::Sender<String>>,
+    pending: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl ResetQueue {
+    /// Requests the queue holds at most; beyond, requests are dropped (and logged).
+    pub const CAPACITY: usize = 1024;
+
+    /// Queues a reset for `email`, starting the worker on first use.
+    fn push(&self, shared: &AppState, email: String) {
+        use std::sync::atomic::Ordering;
+        let sender = self.sender.get_or_init(|| {
+            let (tx, mut rx) = tokio::sync::mpsc::channel::<String>(Self::CAPACITY);
+            let state = shared.clone();
+            let pending = self.pending.clone();
+            tokio::spawn(async move {
+                while let Some(email) = rx.recv().await {
+                    let s = &state.0;
+                    if let Err(e) =
+                        s.gh.request_password_reset(
+                            &email,
+                            s.mailer.as_ref(),
+                            &s.settings.base_url,
+                            &s.settings.lifetimes,
+                        )
+                        .await
+                    {
+                        tracing::warn!(error = %e, "password reset mail failed");
+                    }
+                    pending.fetch_sub(1, Ordering::SeqCst);
+                }
+            });
+            tx
+        });
+        self.pending.fetch_add(1, Ordering::SeqCst);
+        if sender.try_send(email).is_err() {
+            self.pending.fetch_sub(1, Ordering::SeqCst);
+            tracing::warn!("password reset queue full: request dropped");
+        }
+    }
+
+    /// Waits until every queued request was handled (tests, graceful shutdown); at most 10 s.
+    pub async fn idle(&self) {
+        for _ in 0..1000 {
+            if self.pending.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
     }
 }
 
@@ -140,6 +256,8 @@ impl AppState {
             gh,
             mailer,
             throttle: throttle::Throttle::default(),
+            devices: client::DeviceKeys::random(),
+            resets: ResetQueue::default(),
             metrics: metrics::Metrics::default(),
             settings,
         }))
@@ -233,21 +351,16 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-/// The client's address, for throttling.
-#[derive(Debug, Clone)]
-pub struct ClientAddr(pub String);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddr(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string()),
-        ))
-    }
+/// The value of cookie `name` in the request's `Cookie` headers.
+pub(crate) fn cookie_value<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
 }
 
 async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
@@ -354,10 +467,47 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn metrics_text(State(state): State<AppState>) -> Response {
+/// `/metrics` on the main address: only with `metrics.token` configured, and only to a
+/// request bearing it (issue 11: it was public). Without a token it is not served here; see
+/// [`metrics_router`] for a separate address.
+async fn metrics_text(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    let Some(expected) = &state.0.settings.metrics_token else {
+        return not_found().await.into_response();
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    // Constant time over the expected length.
+    let same = given.len() == expected.len()
+        && given
+            .bytes()
+            .zip(expected.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
+    if !same {
+        return ApiError::unauthorized().into_response();
+    }
+    metrics_body(&state)
+}
+
+fn metrics_body(state: &AppState) -> Response {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.0.metrics.render(),
     )
         .into_response()
+}
+
+/// The router of a separate metrics address (`server.metrics_listen`): `/metrics` only, no
+/// token (the address is meant for the monitoring network).
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route(
+            "/metrics",
+            get(|State(state): State<AppState>| async move { metrics_body(&state) }),
+        )
+        .fallback(not_found)
+        .with_state(state)
 }

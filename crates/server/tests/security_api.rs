@@ -174,3 +174,44 @@ async fn failure_7_a_long_search_is_refused_not_a_server_error() {
         .await
         .expect(StatusCode::OK);
 }
+
+/// Failure 2: 100 concurrent guesses from one address against one account were all
+/// verified (the throttle was read before the Argon2 queue and written after it). Attempts
+/// are now charged when they start: at most the account's budget is verified.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failure_2_concurrent_guesses_cannot_race_the_throttle() {
+    let api = std::sync::Arc::new(Api::new().await);
+    api.user("victim@example.org", "user").await;
+    let mut tasks = Vec::new();
+    for i in 0..100 {
+        let api = api.clone();
+        tasks.push(tokio::spawn(async move {
+            let password = if i == 99 {
+                PASSWORD.to_owned()
+            } else {
+                format!("guess-{i:04}")
+            };
+            api.call(
+                axum::http::Method::POST,
+                "/api/login",
+                None,
+                Some(json!({"email": "victim@example.org", "password": password})),
+            )
+            .await
+            .status
+        }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    let verified = statuses
+        .iter()
+        .filter(|s| **s != StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert!(
+        verified <= 10,
+        "{verified} guesses were verified: {statuses:?}"
+    );
+    assert_eq!(statuses.len(), 100);
+}

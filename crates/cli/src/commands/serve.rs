@@ -100,6 +100,8 @@ pub async fn serve(app: &App, listen: Option<String>) -> Result<(), Failure> {
             base_url: app.config.base_url.clone(),
             secure_cookies: app.config.secure_cookies,
             lifetimes: Lifetimes::default(),
+            trusted_proxies: app.config.trusted_proxies.clone(),
+            metrics_token: app.config.metrics_token.clone(),
         },
     );
     let listener = tokio::net::TcpListener::bind(addr)
@@ -109,13 +111,31 @@ pub async fn serve(app: &App, listen: Option<String>) -> Result<(), Failure> {
         .local_addr()
         .map_err(|e| Failure::Internal(e.to_string()))?;
     tracing::info!(address = %local, "listening");
+    if let Some(metrics_addr) = &app.config.metrics_listen {
+        let metrics_listener = tokio::net::TcpListener::bind(metrics_addr)
+            .await
+            .map_err(|e| {
+                Failure::Usage(format!(
+                    "cannot listen on server.metrics_listen `{metrics_addr}`: {e}"
+                ))
+            })?;
+        let metrics = gatehouse_server::metrics_router(state.clone());
+        tracing::info!(address = %metrics_addr, "metrics listening");
+        tokio::spawn(gatehouse_server::serve::serve(
+            metrics_listener,
+            metrics,
+            gatehouse_server::serve::HttpLimits::default(),
+            std::future::pending(),
+        ));
+    }
     reload_on_hangup(state.clone(), app.config.app_data.clone());
     eprintln!("gatehouse listening on http://{local}");
-    axum::serve(
+    gatehouse_server::serve::serve(
         listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+        router(state),
+        app.config.http_limits,
+        shutdown_signal(),
     )
-    .with_graceful_shutdown(shutdown_signal())
     .await
     .map_err(|e| Failure::Internal(format!("server failed: {e}")))?;
     Ok(())

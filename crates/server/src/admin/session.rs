@@ -11,7 +11,8 @@ use axum::Form;
 
 use super::html::{self, esc, Chrome, Notice};
 use super::{cookie, csrf_refused, html_page, notice_from, redirect_with, same, set_cookie};
-use crate::{request_token, AppState, Caller, ClientAddr};
+use crate::client::Client;
+use crate::{request_token, AppState, Caller};
 
 const LOGIN_CSRF_COOKIE: &str = "gatehouse_login_csrf";
 
@@ -25,7 +26,9 @@ fn secure(state: &AppState) -> &'static str {
 
 /// The `Set-Cookie` value that ends the session cookie in the browser.
 pub(crate) fn clear_cookie(state: &AppState) -> String {
-    state.0.session_cookie("", 0)
+    state
+        .0
+        .session_cookie("", 0, state.0.settings.secure_cookies)
 }
 
 fn login_page(status: StatusCode, csrf: &str, login: &str, notice: Option<Notice>) -> Response {
@@ -82,7 +85,7 @@ pub async fn form(State(state): State<AppState>, headers: HeaderMap) -> Response
 /// `POST /admin/login`.
 pub async fn login(
     State(state): State<AppState>,
-    ClientAddr(addr): ClientAddr,
+    client: Client,
     headers: HeaderMap,
     Form(f): Form<Vec<(String, String)>>,
 ) -> Response {
@@ -105,8 +108,9 @@ pub async fn login(
         );
     }
     let s = &state.0;
-    match s.attempt_login(&login, password, &addr, false).await {
-        Ok(Ok(grant)) => {
+    match s.attempt_login(&login, password, &client, false).await {
+        Ok(Ok(success)) => {
+            let grant = success.grant;
             let mut resp = redirect_with(
                 "/admin/users",
                 Some(Notice {
@@ -119,8 +123,10 @@ pub async fn login(
                 &s.session_cookie(
                     &grant.session_token,
                     s.settings.lifetimes.session.num_seconds(),
+                    client.https,
                 ),
             );
+            set_cookie(&mut resp, &success.device_cookie);
             resp
         }
         Ok(Err(f)) => {

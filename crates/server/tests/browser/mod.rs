@@ -117,6 +117,8 @@ impl Harness {
                 base_url: base.clone(),
                 secure_cookies: false,
                 lifetimes: Lifetimes::default(),
+                metrics_token: Some("metrics-token-for-tests".into()),
+                ..ServerSettings::default()
             },
         );
         let app = router(state.clone());

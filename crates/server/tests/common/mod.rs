@@ -111,6 +111,8 @@ impl Api {
                 base_url: "http://gatehouse.test".into(),
                 secure_cookies: false,
                 lifetimes: Lifetimes::default(),
+                metrics_token: Some("metrics-token-for-tests".into()),
+                ..ServerSettings::default()
             },
         );
         let router =
