@@ -217,6 +217,7 @@ fn target(t: &TargetIn) -> Result<GrantTo, ApiError> {
 
 /// Filters for `GET /api/grants`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct GrantQuery {
     /// Only this user's grants (id or email).
@@ -373,6 +374,7 @@ pub async fn revoke_token(
 
 /// Filters for `GET /api/history`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct HistoryQuery {
     /// Only changes about this user (id or email).

@@ -40,6 +40,7 @@ fn changed(pair: (gatehouse_core::User, gatehouse_core::Changed)) -> Json<Change
 
 /// Filters and paging for `GET /api/users`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Words that must all occur in email, username, full name or affiliations.

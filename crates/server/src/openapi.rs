@@ -17,6 +17,35 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
         );
+        // Every operation that takes a token answers 401 to a token that is not valid
+        // (expired, logged out, revoked) and, where it needs someone, to no token at all.
+        let unauthorized = utoipa::openapi::ResponseBuilder::new()
+            .description("no valid token or session: log in, or send a valid bearer token")
+            .content(
+                "application/json",
+                utoipa::openapi::ContentBuilder::new()
+                    .schema(Some(utoipa::openapi::Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .build();
+        for item in openapi.paths.paths.values_mut() {
+            for op in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                if op.security.is_some() && !op.responses.responses.contains_key("401") {
+                    op.responses
+                        .responses
+                        .insert("401".into(), unauthorized.clone().into());
+                }
+            }
+        }
     }
 }
 
