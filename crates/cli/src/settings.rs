@@ -34,6 +34,8 @@ struct Raw {
     mail: RawMail,
     #[serde(default)]
     metrics: RawMetrics,
+    #[serde(default)]
+    throttle: RawThrottle,
 }
 
 #[derive(Deserialize, Default)]
@@ -48,6 +50,15 @@ struct RawServer {
     request_timeout_secs: Option<i64>,
     max_connections_per_address: Option<i64>,
     max_connections: Option<i64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawThrottle {
+    account_burst: Option<f64>,
+    account_refill_secs: Option<f64>,
+    address_burst: Option<f64>,
+    address_refill_secs: Option<f64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -142,6 +153,8 @@ pub struct Config {
     pub metrics_listen: Option<String>,
     /// `metrics.token`: the bearer token `/metrics` asks for on the main address (secret).
     pub metrics_token: Option<String>,
+    /// `throttle.*`: the log in throttle's buckets.
+    pub throttle: gatehouse_server::throttle::Rules,
     /// `server.header_read_timeout_secs` and the other connection limits.
     pub http_limits: gatehouse_server::serve::HttpLimits,
     /// `mail.*`.
@@ -257,6 +270,8 @@ impl Config {
                  server.base_url, server.secure_cookies, server.trusted_proxies, \
                  server.metrics_listen, server.header_read_timeout_secs, server.request_timeout_secs, \
                  server.max_connections_per_address, server.max_connections, metrics.token, \
+                 throttle.account_burst, throttle.account_refill_secs, throttle.address_burst, \
+                 throttle.address_refill_secs, \
                  mail.outbox, mail.from, mail.smtp_host, \
                  mail.smtp_port, mail.smtp_security, mail.smtp_username, mail.smtp_password",
                     e.message().trim_end_matches('\n')
@@ -394,6 +409,38 @@ impl Config {
                 1..=1_000_000,
             )? as usize,
         };
+        let throttle = {
+            let d = gatehouse_server::throttle::Rules::default();
+            let number = |v: Option<f64>, key: &str, default: f64| -> Result<f64, ConfigError> {
+                match v {
+                    None => Ok(default),
+                    Some(n) if n.is_finite() && n > 0.0 && n <= 1e7 => Ok(n),
+                    Some(n) => Err(ConfigError(format!(
+                        "{key} is {n}; use a positive number (env GATEHOUSE_{})",
+                        key.to_uppercase().replace('.', "__")
+                    ))),
+                }
+            };
+            gatehouse_server::throttle::Rules {
+                account: gatehouse_server::throttle::Bucket {
+                    capacity: number(raw.throttle.account_burst, "throttle.account_burst", d.account.capacity)?,
+                    refill_secs: number(
+                        raw.throttle.account_refill_secs,
+                        "throttle.account_refill_secs",
+                        d.account.refill_secs,
+                    )?,
+                },
+                address: gatehouse_server::throttle::Bucket {
+                    capacity: number(raw.throttle.address_burst, "throttle.address_burst", d.address.capacity)?,
+                    refill_secs: number(
+                        raw.throttle.address_refill_secs,
+                        "throttle.address_refill_secs",
+                        d.address.refill_secs,
+                    )?,
+                },
+                ..d
+            }
+        };
         let metrics_token = raw.metrics.token.filter(|t| !t.is_empty());
         if metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
             return Err(ConfigError(
@@ -436,6 +483,7 @@ impl Config {
             trusted_proxies,
             metrics_listen: raw.server.metrics_listen,
             metrics_token,
+            throttle,
             http_limits,
             mail,
             settings: Settings {
@@ -526,6 +574,7 @@ fn env_value(path: &[String], v: &str) -> toml::Value {
             .collect::<Vec<_>>()
             .as_slice(),
         ["passwords", _]
+            | ["throttle", _]
             | ["mail", "smtp_port"]
             | ["server", "header_read_timeout_secs"]
             | ["server", "request_timeout_secs"]

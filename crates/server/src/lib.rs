@@ -45,6 +45,8 @@ pub struct ServerSettings {
     /// A bearer token `/metrics` asks for (`metrics.token`); without one, `/metrics` is not
     /// on this listener (see `server.metrics_listen`).
     pub metrics_token: Option<String>,
+    /// The throttle's buckets (`throttle.*`).
+    pub throttle: throttle::Rules,
 }
 
 impl Default for ServerSettings {
@@ -55,6 +57,7 @@ impl Default for ServerSettings {
             lifetimes: Lifetimes::default(),
             trusted_proxies: Vec::new(),
             metrics_token: None,
+            throttle: throttle::Rules::default(),
         }
     }
 }
@@ -255,7 +258,7 @@ impl AppState {
         AppState(Arc::new(Shared {
             gh,
             mailer,
-            throttle: throttle::Throttle::default(),
+            throttle: throttle::Throttle::new(settings.throttle),
             devices: client::DeviceKeys::random(),
             resets: ResetQueue::default(),
             metrics: metrics::Metrics::default(),

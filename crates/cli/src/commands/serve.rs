@@ -102,6 +102,7 @@ pub async fn serve(app: &App, listen: Option<String>) -> Result<(), Failure> {
             lifetimes: Lifetimes::default(),
             trusted_proxies: app.config.trusted_proxies.clone(),
             metrics_token: app.config.metrics_token.clone(),
+            throttle: app.config.throttle,
         },
     );
     let listener = tokio::net::TcpListener::bind(addr)
