@@ -1,8 +1,7 @@
 //! How domain values become column values and back, the same for every backend: the
 //! backend-neutral records a row decodes into ([`UserRecord`], [`CredentialRecord`]) and
 //! their conversion to domain types, entry and scope lists as their printed forms, grant
-//! targets as a kind and a name, the search haystack and words, expiry, and the conflict
-//! messages.
+//! targets as a kind and a name, the search haystack and words, expiry, and conflicts.
 //!
 //! The backends differ only in column types: SQLite keeps times as fixed-width RFC 3339 text
 //! and lists as JSON text (helpers here), PostgreSQL as `timestamptz` and `text[]`. Each
@@ -12,6 +11,7 @@
 use std::str::FromStr;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use gatehouse_core::store::ConflictField;
 use gatehouse_core::{
     Channel, Credential, CredentialKind, Email, NewCredential, NewUser, PasswordHash, StoreError,
     User, Username,
@@ -28,15 +28,23 @@ pub(crate) fn corrupt(what: &str, value: &str, why: impl std::fmt::Display) -> S
     StoreError::Backend(format!("stored {what} `{value}` is invalid: {why}"))
 }
 
-/// `email `a@b.org` is already taken`.
+/// The email is taken.
 pub(crate) fn email_taken(email: &Email) -> StoreError {
-    StoreError::Conflict(format!("email `{email}` is already taken"))
+    taken(ConflictField::Email, email.as_str())
 }
 
-/// `username `Ann` is already taken`, naming the username as the caller wrote it.
+/// The username is taken, named as the caller wrote it.
 pub(crate) fn username_taken(username: Option<&Username>) -> StoreError {
     let name = username.map(Username::as_str).unwrap_or_default();
-    StoreError::Conflict(format!("username `{name}` is already taken"))
+    taken(ConflictField::Username, name)
+}
+
+/// `value`, given for `field`, is taken: as the caller wrote it (a username in its own case).
+pub(crate) fn taken(field: ConflictField, value: &str) -> StoreError {
+    StoreError::Conflict {
+        field,
+        value: value.to_owned(),
+    }
 }
 
 /// Now, cut to whole microseconds: what a stored time can hold, so that a value the store
@@ -264,12 +272,9 @@ pub(crate) fn stored_credential(c: &NewCredential, id: i64, created: DateTime<Ut
     }
 }
 
-/// ``service token `NAME` already exists``.
+/// A service token of that name exists.
 pub(crate) fn service_token_taken(name: Option<&str>) -> StoreError {
-    StoreError::Conflict(format!(
-        "service token `{}` already exists",
-        name.unwrap_or_default()
-    ))
+    taken(ConflictField::ServiceTokenName, name.unwrap_or_default())
 }
 
 /// Whether something that expires at `expires` is still valid at `now`: it expires at that

@@ -40,6 +40,7 @@ mod users;
 use std::fmt::Debug;
 
 use chrono::{DateTime, Utc};
+use gatehouse_core::store::ConflictField;
 use gatehouse_core::{Email, NewUser, PasswordHash, StoreError, Tx, Username};
 use gatehouse_policy::{Privilege, RoleName};
 
@@ -205,12 +206,18 @@ pub(crate) fn named_user(address: &str, name: &str) -> NewUser {
     }
 }
 
-/// Asserts a conflict with exactly `message`.
+/// Asserts a conflict on `field` naming exactly `value`.
 #[track_caller]
-pub(crate) fn assert_conflict<T: Debug>(result: Result<T, StoreError>, message: &str) {
+pub(crate) fn assert_conflict<T: Debug>(
+    result: Result<T, StoreError>,
+    field: ConflictField,
+    value: &str,
+) {
     match result {
-        Err(StoreError::Conflict(m)) => assert_eq!(m, message),
-        other => panic!("expected the conflict `{message}`, got {other:?}"),
+        Err(StoreError::Conflict { field: f, value: v }) => {
+            assert_eq!((f, v.as_str()), (field, value));
+        }
+        other => panic!("expected a conflict on the {field} `{value}`, got {other:?}"),
     }
 }
 
