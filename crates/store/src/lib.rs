@@ -10,6 +10,9 @@
 //!   [`conformance_tests!`] macro that turns them into one `#[tokio::test]` each for a given
 //!   store constructor. Both stores pass it.
 //!
+//! Both stores run the same queries: each statement is written once, in `src/queries/`,
+//! and compiled for each backend through a small dialect layer (`src/dialect.rs`).
+//!
 //! Both stores apply their migrations when opened and record them in a `schema_version`
 //! table; both are at [`SCHEMA_VERSION`], and both refuse a database written by a newer
 //! build with [`StoreError::SchemaTooNew`](gatehouse_core::StoreError::SchemaTooNew).
@@ -19,6 +22,7 @@
 
 mod codec;
 pub mod conformance;
+mod dialect;
 pub mod postgres;
 pub mod sqlite;
 
