@@ -10,7 +10,8 @@
 //! - every change to a user (`update_user`) and every grant added to or removed from a user
 //!   increments that user's `version`;
 //! - every change to run-time roles or to grants on roles or system roles increments the
-//!   policy generation ([`Tx::policy_generation`]);
+//!   policy generation ([`Tx::policy_generation`]); where its counter is missing (a damaged
+//!   database) such a change fails with [`StoreError::Backend`], never goes uncounted;
 //! - the user search index changes in the same transaction as the user;
 //! - nothing is visible to other transactions before `commit`, and dropping a `Tx` without
 //!   committing rolls it back;

@@ -25,6 +25,10 @@
 //! returned an error (PostgreSQL aborts the whole transaction then): they drop it and look
 //! in a new one.
 //!
+//! A few cases damage the database on purpose, which the trait cannot do: they also take a
+//! [`RawSql`] for the store's database (both stores implement it), and each backend's test
+//! file calls them (see `conformance_tests!` for the list).
+//!
 //! This is test code compiled into the library so that other crates (and the PostgreSQL
 //! store) can run it; it panics by design.
 
@@ -39,6 +43,7 @@ mod users;
 
 use std::fmt::Debug;
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gatehouse_core::store::ConflictField;
 use gatehouse_core::{Email, NewUser, PasswordHash, StoreError, Tx, Username};
@@ -59,6 +64,9 @@ pub use users::*;
 /// `conformance_tests!(optional $make)` is the same for a backend that may be absent: the
 /// `.await` gives an `Option<Arc<dyn Store>>`, and on `None` the test returns at once (the
 /// constructor says why, and decides whether absence is a failure).
+///
+/// The cases that also need a [`RawSql`] are not in the list; call each in a test of its
+/// own: [`policy_generation_missing_fails_counted_changes`].
 #[macro_export]
 macro_rules! conformance_tests {
     (@cases $mode:tt $($case:ident),* $(,)?) => {
@@ -149,6 +157,28 @@ macro_rules! conformance_tests {
     ($make:expr) => {
         $crate::conformance_tests!(@list (required $make));
     };
+}
+
+/// Raw SQL on a store's own database, for the cases that damage it on purpose (every other
+/// case uses the trait only).
+#[async_trait]
+pub trait RawSql: Sync {
+    /// Runs one statement that takes no values, outside any transaction.
+    async fn execute_raw(&self, sql: &str);
+}
+
+#[async_trait]
+impl RawSql for crate::SqliteStore {
+    async fn execute_raw(&self, sql: &str) {
+        sqlx::raw_sql(sql).execute(self.pool()).await.unwrap();
+    }
+}
+
+#[async_trait]
+impl RawSql for crate::PostgresStore {
+    async fn execute_raw(&self, sql: &str) {
+        sqlx::raw_sql(sql).execute(self.pool()).await.unwrap();
+    }
 }
 
 /// A time with microseconds, the finest any backend keeps.

@@ -174,6 +174,21 @@ mod suite {
     gatehouse_store::conformance_tests!(optional fresh());
 }
 
+/// The case that damages the database on purpose (it needs raw SQL, so it is not in the
+/// macro's list).
+#[tokio::test]
+async fn policy_generation_missing_fails_counted_changes() {
+    let Some(fresh) = fresh_store().await else {
+        return;
+    };
+    let raw = fresh.store.clone();
+    gatehouse_store::conformance::policy_generation_missing_fails_counted_changes(
+        Arc::new(fresh),
+        &raw,
+    )
+    .await;
+}
+
 fn user(email: &str, username: Option<&str>) -> NewUser {
     NewUser {
         email: email.parse().unwrap(),
