@@ -29,8 +29,8 @@
 //! [`RawSql`] for the store's database (both stores implement it), and each backend's test
 //! file calls them (see `conformance_tests!` for the list).
 //!
-//! This is test code compiled into the library so that other crates (and the PostgreSQL
-//! store) can run it; it panics by design.
+//! This is test code that panics by design, so it is compiled only with the cargo feature
+//! `conformance`, which this crate's own tests turn on (a dev-dependency on itself).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
