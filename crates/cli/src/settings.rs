@@ -423,7 +423,11 @@ impl Config {
             };
             gatehouse_server::throttle::Rules {
                 account: gatehouse_server::throttle::Bucket {
-                    capacity: number(raw.throttle.account_burst, "throttle.account_burst", d.account.capacity)?,
+                    capacity: number(
+                        raw.throttle.account_burst,
+                        "throttle.account_burst",
+                        d.account.capacity,
+                    )?,
                     refill_secs: number(
                         raw.throttle.account_refill_secs,
                         "throttle.account_refill_secs",
@@ -431,7 +435,11 @@ impl Config {
                     )?,
                 },
                 address: gatehouse_server::throttle::Bucket {
-                    capacity: number(raw.throttle.address_burst, "throttle.address_burst", d.address.capacity)?,
+                    capacity: number(
+                        raw.throttle.address_burst,
+                        "throttle.address_burst",
+                        d.address.capacity,
+                    )?,
                     refill_secs: number(
                         raw.throttle.address_refill_secs,
                         "throttle.address_refill_secs",

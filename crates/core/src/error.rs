@@ -80,11 +80,60 @@ impl From<IdentError> for CoreError {
 impl From<crate::store::StoreError> for CoreError {
     fn from(e: crate::store::StoreError) -> Self {
         match e {
-            crate::store::StoreError::Conflict(m) => CoreError::Conflict(m),
+            crate::store::StoreError::Conflict { field, value } => {
+                CoreError::Conflict(crate::store::conflict_message(field, &value))
+            }
             crate::store::StoreError::Backend(m) => CoreError::Internal(m),
             crate::store::StoreError::SchemaTooNew { found, known } => CoreError::Internal(format!(
                 "the database schema is version {found}, newer than this gatehouse knows ({known}); upgrade gatehouse"
             )),
         }
+    }
+}
+
+/// At most the first 100 characters of `value`, with `…` when it was longer: what messages
+/// show of a value (the rule of `gatehouse_policy`'s identifiers, so a 20 MB input is never
+/// echoed back whole).
+pub(crate) fn shorten(value: &str) -> std::borrow::Cow<'_, str> {
+    const SHOWN: usize = 100;
+    match value.char_indices().nth(SHOWN) {
+        None => std::borrow::Cow::Borrowed(value),
+        Some((cut, _)) => std::borrow::Cow::Owned(format!("{}…", &value[..cut])),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{ConflictField, StoreError};
+
+    #[test]
+    fn conflicts_keep_their_words_and_cut_long_values() {
+        let conflict = |field, value: &str| {
+            CoreError::from(StoreError::Conflict {
+                field,
+                value: value.to_owned(),
+            })
+            .to_string()
+        };
+        assert_eq!(
+            conflict(ConflictField::Email, "a@b.org"),
+            "email `a@b.org` is already taken"
+        );
+        assert_eq!(
+            conflict(ConflictField::Username, "Ann"),
+            "username `Ann` is already taken"
+        );
+        assert_eq!(
+            conflict(ConflictField::ServiceTokenName, "repo"),
+            "service token `repo` already exists"
+        );
+        let long = "é".repeat(150);
+        let shown = format!("{}…", "é".repeat(100));
+        assert_eq!(
+            conflict(ConflictField::ServiceTokenName, &long),
+            format!("service token `{shown}` already exists")
+        );
+        assert_eq!(shorten(&"x".repeat(100)), "x".repeat(100));
     }
 }

@@ -10,6 +10,7 @@ use serde_json::json;
 use crate::account::{Email, Password, PasswordHash, Username};
 use crate::error::CoreError;
 use crate::service::{Context, Gatehouse};
+use crate::store::ConflictField;
 use crate::text;
 use crate::user::NewUser;
 
@@ -247,20 +248,23 @@ impl Gatehouse {
                 editorial_scope: u.editorial_scope.clone(),
             })
             .collect();
-        let created = tx.insert_users(&new_users).await.map_err(|e| match e {
-            crate::store::StoreError::Conflict(msg) => {
-                let which = to_create.iter().find(|(u, _)| {
-                    u.username
+        let created = tx.insert_users(&new_users).await.map_err(|e| match &e {
+            crate::store::StoreError::Conflict { field, value } => {
+                // The store names the value as given; usernames clash whatever their case.
+                let which = to_create.iter().find(|(u, _)| match field {
+                    ConflictField::Email => u.email.as_str() == value,
+                    ConflictField::Username => u
+                        .username
                         .as_ref()
-                        .is_some_and(|n| msg.to_lowercase().contains(&format!("`{}`", n.folded())))
-                        || msg.contains(&format!("`{}`", u.email))
+                        .is_some_and(|n| n.folded() == value.to_ascii_lowercase()),
+                    ConflictField::ServiceTokenName => false,
                 });
                 match which {
-                    Some((u, _)) => at(u, "username", format!("{msg}; choose another username")),
-                    None => CoreError::Conflict(format!("{}: {msg}", plan.file)),
+                    Some((u, _)) => at(u, field.as_str(), format!("{e}; choose another {field}")),
+                    None => CoreError::Conflict(format!("{}: {e}", plan.file)),
                 }
             }
-            other => other.into(),
+            _ => e.into(),
         })?;
         progress(plan.users.len() as u64 / 2);
 

@@ -5,11 +5,13 @@
 //! Contract points that implementations must keep (the conformance suite checks each):
 //! - emails are stored lower-cased and are unique; `user_by_email` is case-insensitive;
 //! - usernames are unique case-insensitively (`user_by_username` too), display case kept;
-//! - inserting a taken email or username fails with [`StoreError::Conflict`] naming it;
+//! - inserting a taken email or username fails with [`StoreError::Conflict`] naming the
+//!   field and the value;
 //! - every change to a user (`update_user`) and every grant added to or removed from a user
 //!   increments that user's `version`;
 //! - every change to run-time roles or to grants on roles or system roles increments the
-//!   policy generation ([`Tx::policy_generation`]);
+//!   policy generation ([`Tx::policy_generation`]); where its counter is missing (a damaged
+//!   database) such a change fails with [`StoreError::Backend`], never goes uncounted;
 //! - the user search index changes in the same transaction as the user;
 //! - nothing is visible to other transactions before `commit`, and dropping a `Tx` without
 //!   committing rolls it back;
@@ -32,10 +34,15 @@ use crate::user::{HistoryEvent, NewUser, StoredRole, User};
 /// A storage failure.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
-    /// A uniqueness rule was broken; the message names the value (`email \`a@b.org\` is
-    /// already taken`).
-    #[error("{0}")]
-    Conflict(String),
+    /// A uniqueness rule was broken: which one, and the value the caller gave. Shown as
+    /// ``email `a@b.org` is already taken`` (the value cut to 100 characters).
+    #[error("{}", conflict_message(*field, value))]
+    Conflict {
+        /// The rule: which field must be unique.
+        field: ConflictField,
+        /// The value that is taken, as the caller gave it.
+        value: String,
+    },
     /// The database's schema is newer than this build knows.
     #[error("database schema version {found} is newer than this build knows ({known})")]
     SchemaTooNew {
@@ -47,6 +54,45 @@ pub enum StoreError {
     /// The database failed; the text is for logs, not for users.
     #[error("database error: {0}")]
     Backend(String),
+}
+
+/// A field whose values must be unique: what a [`StoreError::Conflict`] names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ConflictField {
+    /// A user's email (stored lower-cased).
+    Email,
+    /// A user's username (unique whatever its case).
+    Username,
+    /// A service token's name.
+    ServiceTokenName,
+}
+
+impl ConflictField {
+    /// The field's name: `email`, `username`, `service token name`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConflictField::Email => "email",
+            ConflictField::Username => "username",
+            ConflictField::ServiceTokenName => "service token name",
+        }
+    }
+}
+
+impl std::fmt::Display for ConflictField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// ``email `a@b.org` is already taken``, ``service token `repo` already exists``: the one
+/// wording of a conflict, for logs and for users, with the value cut to 100 characters.
+pub(crate) fn conflict_message(field: ConflictField, value: &str) -> String {
+    let value = crate::error::shorten(value);
+    match field {
+        ConflictField::Email => format!("email `{value}` is already taken"),
+        ConflictField::Username => format!("username `{value}` is already taken"),
+        ConflictField::ServiceTokenName => format!("service token `{value}` already exists"),
+    }
 }
 
 /// Filters and paging for listing and searching users.

@@ -310,7 +310,7 @@ fn at_line(line: u64, message: impl std::fmt::Display) -> CoreError {
 /// A store error while writing line `line`: conflicts and failures name the line.
 fn store_at_line(line: u64, e: StoreError) -> CoreError {
     match e {
-        StoreError::Conflict(m) => at_line(line, m),
+        e @ StoreError::Conflict { .. } => at_line(line, e),
         other => match CoreError::from(other) {
             CoreError::Internal(m) => CoreError::Internal(format!("line {line}: {m}")),
             e => e,

@@ -1,22 +1,23 @@
 //! How domain values become column values and back, the same for every backend: the
 //! backend-neutral records a row decodes into ([`UserRecord`], [`CredentialRecord`]) and
 //! their conversion to domain types, entry and scope lists as their printed forms, grant
-//! targets as a kind and a name, the search haystack and words, expiry, and the conflict
-//! messages.
+//! targets as a kind and a name, the search haystack and words, expiry, and conflicts.
 //!
 //! The backends differ only in column types: SQLite keeps times as fixed-width RFC 3339 text
-//! and lists as JSON text (helpers here), PostgreSQL as `timestamptz` and `text[]`. Each
-//! backend decodes its row into the records below, so what a stored value means, and every
-//! message about a broken one, is written once.
+//! and lists as JSON text (helpers here), PostgreSQL as `timestamptz` and `text[]`; each
+//! backend's `dialect` module says which. The shared queries decode a row through the
+//! dialect into the records below, so what a stored value means, and every message about a
+//! broken one, is written once.
 
 use std::str::FromStr;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use gatehouse_core::store::ConflictField;
 use gatehouse_core::{
     Channel, Credential, CredentialKind, Email, NewCredential, NewUser, PasswordHash, StoreError,
     User, Username,
 };
-use gatehouse_policy::{Effect, GrantTarget, RoleEntry, SystemRole, UserId};
+use gatehouse_policy::{Effect, GrantTarget, SystemRole, UserId};
 
 /// The database error text for logs, for errors that are not a broken uniqueness rule.
 pub(crate) fn backend(e: impl std::fmt::Display) -> StoreError {
@@ -28,15 +29,12 @@ pub(crate) fn corrupt(what: &str, value: &str, why: impl std::fmt::Display) -> S
     StoreError::Backend(format!("stored {what} `{value}` is invalid: {why}"))
 }
 
-/// `email `a@b.org` is already taken`.
-pub(crate) fn email_taken(email: &Email) -> StoreError {
-    StoreError::Conflict(format!("email `{email}` is already taken"))
-}
-
-/// `username `Ann` is already taken`, naming the username as the caller wrote it.
-pub(crate) fn username_taken(username: Option<&Username>) -> StoreError {
-    let name = username.map(Username::as_str).unwrap_or_default();
-    StoreError::Conflict(format!("username `{name}` is already taken"))
+/// `value`, given for `field`, is taken: as the caller wrote it (a username in its own case).
+pub(crate) fn taken(field: ConflictField, value: &str) -> StoreError {
+    StoreError::Conflict {
+        field,
+        value: value.to_owned(),
+    }
 }
 
 /// Now, cut to whole microseconds: what a stored time can hold, so that a value the store
@@ -78,7 +76,7 @@ pub(crate) fn strings_from_json(what: &str, json: &str) -> Result<Vec<String>, S
     serde_json::from_str(json).map_err(|e| corrupt(what, json, e))
 }
 
-/// Parses each stored printed form with `FromStr`.
+/// Parses each stored printed form with `FromStr`; `what` names an item in messages.
 pub(crate) fn parse_list<T>(what: &str, strings: &[String]) -> Result<Vec<T>, StoreError>
 where
     T: FromStr,
@@ -90,23 +88,8 @@ where
         .collect()
 }
 
-/// Reads a JSON array of strings, parsing each with `FromStr`.
-pub(crate) fn list_from_json<T>(what: &str, json: &str) -> Result<Vec<T>, StoreError>
-where
-    T: FromStr,
-    T::Err: std::fmt::Display,
-{
-    parse_list(what, &strings_from_json(what, json)?)
-}
-
-/// A role's entries as stored.
-pub(crate) fn role_entries_from_json(json: &str) -> Result<Vec<RoleEntry>, StoreError> {
-    list_from_json("role entry", json)
-}
-
-/// A user row decoded to plain values, whatever the backend. PostgreSQL rows decode into it
-/// directly; SQLite rows convert their text columns first.
-#[derive(Debug, sqlx::FromRow)]
+/// A user row decoded to plain values, whatever the backend.
+#[derive(Debug)]
 pub(crate) struct UserRecord {
     pub(crate) id: i64,
     pub(crate) email: String,
@@ -206,7 +189,7 @@ pub(crate) fn stored(
 }
 
 /// A credential row decoded to plain values, whatever the backend.
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 pub(crate) struct CredentialRecord {
     pub(crate) id: i64,
     pub(crate) kind: String,
@@ -264,14 +247,6 @@ pub(crate) fn stored_credential(c: &NewCredential, id: i64, created: DateTime<Ut
     }
 }
 
-/// ``service token `NAME` already exists``.
-pub(crate) fn service_token_taken(name: Option<&str>) -> StoreError {
-    StoreError::Conflict(format!(
-        "service token `{}` already exists",
-        name.unwrap_or_default()
-    ))
-}
-
 /// Whether something that expires at `expires` is still valid at `now`: it expires at that
 /// very microsecond.
 pub(crate) fn live(expires: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
@@ -303,13 +278,15 @@ pub(crate) fn search_words(text: Option<&str>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// `%word%` for `LIKE ... ESCAPE '\'`, with `%`, `_` and `\` taken literally.
+/// `%word%` for `LIKE ... ESCAPE '!'`, with `%`, `_` and `!` taken literally. The escape is
+/// `!` rather than `\`, whose spelling in a literal depends on PostgreSQL's
+/// `standard_conforming_strings`: one text for both backends.
 pub(crate) fn like_contains(word: &str) -> String {
     let mut p = String::with_capacity(word.len() + 4);
     p.push('%');
     for c in word.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            p.push('\\');
+        if matches!(c, '%' | '_' | '!') {
+            p.push('!');
         }
         p.push(c);
     }
@@ -372,11 +349,6 @@ pub(crate) fn channel_from_text(s: &str) -> Result<Channel, StoreError> {
     Channel::parse(s).ok_or_else(|| corrupt("history channel", s, "unknown channel"))
 }
 
-/// Whether the database holds no data, in SQL both backends run (true or 1 when empty).
-pub(crate) const IS_EMPTY: &str = "SELECT NOT (EXISTS (SELECT 1 FROM users) \
-     OR EXISTS (SELECT 1 FROM roles) OR EXISTS (SELECT 1 FROM grants) \
-     OR EXISTS (SELECT 1 FROM credentials) OR EXISTS (SELECT 1 FROM history))";
-
 /// A count or offset from the API as a SQL integer (saturating; nobody pages past 2^63).
 pub(crate) fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
@@ -408,7 +380,7 @@ mod tests {
 
     #[test]
     fn like_escapes_wildcards() {
-        assert_eq!(like_contains("a%b_c\\d"), "%a\\%b\\_c\\\\d%");
+        assert_eq!(like_contains("a%b_c!d\\e"), "%a!%b!_c!!d\\e%");
         assert_eq!(like_contains("plain"), "%plain%");
     }
 
@@ -474,8 +446,9 @@ mod tests {
         let entries: Vec<Entry> = vec!["admin".parse().unwrap(), "+a/b:owner".parse().unwrap()];
         let json = list_to_json(&entries);
         assert_eq!(json, r#"["admin","+a/b:owner"]"#);
-        assert_eq!(list_from_json::<Entry>("entry", &json).unwrap(), entries);
-        assert!(list_from_json::<Entry>("entry", "not json").is_err());
-        assert!(list_from_json::<Entry>("entry", r#"["a/b"]"#).is_err());
+        let read = |json: &str| parse_list::<Entry>("entry", &strings_from_json("entry", json)?);
+        assert_eq!(read(&json).unwrap(), entries);
+        assert!(read("not json").is_err());
+        assert!(read(r#"["a/b"]"#).is_err());
     }
 }

@@ -25,8 +25,12 @@
 //! returned an error (PostgreSQL aborts the whole transaction then): they drop it and look
 //! in a new one.
 //!
-//! This is test code compiled into the library so that other crates (and the PostgreSQL
-//! store) can run it; it panics by design.
+//! A few cases damage the database on purpose, which the trait cannot do: they also take a
+//! [`RawSql`] for the store's database (both stores implement it), and each backend's test
+//! file calls them (see `conformance_tests!` for the list).
+//!
+//! This is test code that panics by design, so it is compiled only with the cargo feature
+//! `conformance`, which this crate's own tests turn on (a dev-dependency on itself).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -39,7 +43,9 @@ mod users;
 
 use std::fmt::Debug;
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use gatehouse_core::store::ConflictField;
 use gatehouse_core::{Email, NewUser, PasswordHash, StoreError, Tx, Username};
 use gatehouse_policy::{Privilege, RoleName};
 
@@ -58,6 +64,9 @@ pub use users::*;
 /// `conformance_tests!(optional $make)` is the same for a backend that may be absent: the
 /// `.await` gives an `Option<Arc<dyn Store>>`, and on `None` the test returns at once (the
 /// constructor says why, and decides whether absence is a failure).
+///
+/// The cases that also need a [`RawSql`] are not in the list; call each in a test of its
+/// own: [`policy_generation_missing_fails_counted_changes`].
 #[macro_export]
 macro_rules! conformance_tests {
     (@cases $mode:tt $($case:ident),* $(,)?) => {
@@ -150,6 +159,28 @@ macro_rules! conformance_tests {
     };
 }
 
+/// Raw SQL on a store's own database, for the cases that damage it on purpose (every other
+/// case uses the trait only).
+#[async_trait]
+pub trait RawSql: Sync {
+    /// Runs one statement that takes no values, outside any transaction.
+    async fn execute_raw(&self, sql: &str);
+}
+
+#[async_trait]
+impl RawSql for crate::SqliteStore {
+    async fn execute_raw(&self, sql: &str) {
+        sqlx::raw_sql(sql).execute(self.pool()).await.unwrap();
+    }
+}
+
+#[async_trait]
+impl RawSql for crate::PostgresStore {
+    async fn execute_raw(&self, sql: &str) {
+        sqlx::raw_sql(sql).execute(self.pool()).await.unwrap();
+    }
+}
+
 /// A time with microseconds, the finest any backend keeps.
 pub(crate) fn at(rfc3339: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(rfc3339)
@@ -205,12 +236,18 @@ pub(crate) fn named_user(address: &str, name: &str) -> NewUser {
     }
 }
 
-/// Asserts a conflict with exactly `message`.
+/// Asserts a conflict on `field` naming exactly `value`.
 #[track_caller]
-pub(crate) fn assert_conflict<T: Debug>(result: Result<T, StoreError>, message: &str) {
+pub(crate) fn assert_conflict<T: Debug>(
+    result: Result<T, StoreError>,
+    field: ConflictField,
+    value: &str,
+) {
     match result {
-        Err(StoreError::Conflict(m)) => assert_eq!(m, message),
-        other => panic!("expected the conflict `{message}`, got {other:?}"),
+        Err(StoreError::Conflict { field: f, value: v }) => {
+            assert_eq!((f, v.as_str()), (field, value));
+        }
+        other => panic!("expected a conflict on the {field} `{value}`, got {other:?}"),
     }
 }
 

@@ -6,9 +6,14 @@
 //!   Its schema is plain SQL in `migrations/sqlite/`.
 //! - [`PostgresStore`]: a PostgreSQL database, opened with [`PostgresStore::connect`]. Its
 //!   schema is plain SQL in `migrations/postgres/`.
-//! - [`conformance`]: one async function per contract point of the store trait, and the
-//!   [`conformance_tests!`] macro that turns them into one `#[tokio::test]` each for a given
-//!   store constructor. Both stores pass it.
+//! - `conformance` (with the cargo feature `conformance`, which this crate's own tests turn
+//!   on): one async function per contract point of the store trait, and the
+//!   `conformance_tests!` macro that turns them into one `#[tokio::test]` each for a given
+//!   store constructor. Both stores pass it. It is test code that panics, so the production
+//!   library leaves it out.
+//!
+//! Both stores run the same queries: each statement is written once, in `src/queries/`,
+//! and compiled for each backend through a small dialect layer (`src/dialect.rs`).
 //!
 //! Both stores apply their migrations when opened and record them in a `schema_version`
 //! table; both are at [`SCHEMA_VERSION`], and both refuse a database written by a newer
@@ -18,7 +23,9 @@
 //! README for the schema and the contract in words.
 
 mod codec;
+#[cfg(feature = "conformance")]
 pub mod conformance;
+mod dialect;
 pub mod postgres;
 pub mod sqlite;
 

@@ -10,23 +10,26 @@
 //!
 //! The schema is applied by a small runner ([`SqliteStore::migrate`]) that records each
 //! version in `schema_version` and refuses a database newer than [`SCHEMA_VERSION`].
+//!
+//! The queries are not here: they are written once for both backends in `src/queries/`,
+//! compiled for SQLite against `dialect` (see `src/dialect.rs`). What is here is what
+//! only SQLite does: opening the file or memory database, beginning and ending transactions
+//! by hand, and the commit probe.
 
 mod commit_probe;
-mod credentials;
-mod policy;
-mod users;
+#[macro_use]
+mod dialect;
+// The shared queries, compiled for this backend (and again for PostgreSQL: hence the lint).
+#[allow(clippy::duplicate_mod)]
+#[path = "queries/mod.rs"]
+mod queries;
 
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use gatehouse_core::{
-    Credential, CredentialKind, Email, GrantFilter, HistoryEvent, HistoryFilter, LinkPurpose,
-    NewCredential, NewUser, Page, Store, StoreError, StoredRole, Tx, User, UserQuery, Username,
-};
-use gatehouse_policy::{Grant, GrantTarget, Privilege, RoleName, UserId};
+use gatehouse_core::{Store, StoreError, Tx};
 use sqlx::pool::PoolConnection;
 use sqlx::sqlite::SqliteConnection;
 use sqlx::sqlite::{
@@ -34,7 +37,8 @@ use sqlx::sqlite::{
 };
 use sqlx::Sqlite;
 
-use crate::codec::{self, backend};
+use self::queries::DATA_VERSION;
+use crate::codec::backend;
 pub use crate::SCHEMA_VERSION;
 
 /// The migrations, in order: (version, SQL). Each runs once, in one transaction. The last
@@ -48,8 +52,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     ),
 ];
 
-/// Reads the data version (see [`Store::data_version`]).
-const DATA_VERSION: &str = "SELECT value FROM meta WHERE key = 'data_version'";
+/// The table the migration runner records versions in (created when missing).
+const SCHEMA_VERSION_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_version (
+     version    INTEGER PRIMARY KEY,
+     applied_at TEXT    NOT NULL
+ ) STRICT";
 
 /// How long a transaction waits for another one's write lock before it gives up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -174,35 +181,7 @@ impl SqliteStore {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(backend)?;
-        sqlx::query(
-            "CREATE TABLE IF NOT EXISTS schema_version (
-                 version    INTEGER PRIMARY KEY,
-                 applied_at TEXT    NOT NULL
-             ) STRICT",
-        )
-        .execute(&mut *tx)
-        .await
-        .map_err(backend)?;
-        let found = current_version(&mut tx).await?;
-        if found > SCHEMA_VERSION {
-            return Err(StoreError::SchemaTooNew {
-                found,
-                known: SCHEMA_VERSION,
-            });
-        }
-        for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > found) {
-            sqlx::raw_sql(sql)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| StoreError::Backend(format!("migration {version} failed: {e}")))?;
-            sqlx::query("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)")
-                .bind(version)
-                .bind(codec::time_to_text(&codec::now()))
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
-            tracing::info!(version, "applied database migration");
-        }
+        queries::migrate(&mut tx, SCHEMA_VERSION_TABLE, MIGRATIONS).await?;
         tx.commit().await.map_err(backend)
     }
 
@@ -218,7 +197,7 @@ impl SqliteStore {
         if exists == 0 {
             return Ok(0);
         }
-        current_version(&mut tx).await
+        queries::schema_version(&mut tx).await
     }
 
     /// Whether the data version can be answered without a query while nothing commits
@@ -236,13 +215,6 @@ impl SqliteStore {
     pub async fn close(&self) {
         self.pool.close().await;
     }
-}
-
-async fn current_version(tx: &mut sqlx::Transaction<'static, Sqlite>) -> Result<i64, StoreError> {
-    sqlx::query_scalar("SELECT coalesce(max(version), 0) FROM schema_version")
-        .fetch_one(&mut **tx)
-        .await
-        .map_err(backend)
 }
 
 #[async_trait]
@@ -283,9 +255,8 @@ impl Store for SqliteStore {
     }
 }
 
-/// One SQLite transaction. Dropping it rolls back (sqlx issues the `ROLLBACK` before the
-/// connection is used again).
-/// One SQLite transaction on one pooled connection, begun and ended by hand.
+/// One SQLite transaction on one pooled connection, begun and ended by hand; the queries
+/// implement [`Tx`] for it.
 ///
 /// sqlx's own `Transaction` queues its `ROLLBACK` on drop and lets the connection go back to
 /// the pool at once; with `begin_with` a busy server then hands that connection out again
@@ -297,6 +268,9 @@ struct SqliteTx {
     /// Started by `begin`: its commit increments the data version.
     writable: bool,
 }
+
+/// The transaction that `queries` implements [`Tx`] for.
+type BackendTx = SqliteTx;
 
 /// The connection (taken by `commit` or `Drop`) and whether it must never be closed.
 struct TxConn(Option<PoolConnection<Sqlite>>, bool);
@@ -376,213 +350,14 @@ impl SqliteTx {
             .map_err(backend)?;
         Ok(SqliteTx { tx, writable })
     }
-}
 
-#[async_trait]
-impl Tx for SqliteTx {
-    async fn insert_user(&mut self, user: &NewUser) -> Result<User, StoreError> {
-        users::insert_user(&mut self.tx, user).await
-    }
-
-    async fn insert_users(&mut self, users: &[NewUser]) -> Result<Vec<User>, StoreError> {
-        users::insert_users(&mut self.tx, users).await
-    }
-
-    async fn user_by_id(&mut self, id: UserId) -> Result<Option<User>, StoreError> {
-        users::user_by_id(&mut self.tx, id).await
-    }
-
-    async fn user_by_email(&mut self, email: &Email) -> Result<Option<User>, StoreError> {
-        users::user_by_email(&mut self.tx, email).await
-    }
-
-    async fn user_by_username(&mut self, username: &Username) -> Result<Option<User>, StoreError> {
-        users::user_by_username(&mut self.tx, username).await
-    }
-
-    async fn existing_emails(&mut self, emails: &[Email]) -> Result<Vec<Email>, StoreError> {
-        users::existing_emails(&mut self.tx, emails).await
-    }
-
-    async fn update_user(&mut self, user: &User) -> Result<User, StoreError> {
-        users::update_user(&mut self.tx, user).await
-    }
-
-    async fn delete_user(&mut self, id: UserId) -> Result<bool, StoreError> {
-        users::delete_user(&mut self.tx, id).await
-    }
-
-    async fn list_users(&mut self, query: &UserQuery) -> Result<Page<User>, StoreError> {
-        users::list_users(&mut self.tx, query).await
-    }
-
-    async fn reindex_users(&mut self) -> Result<u64, StoreError> {
-        users::reindex_users(&mut self.tx).await
-    }
-
-    async fn insert_role(&mut self, role: &StoredRole) -> Result<bool, StoreError> {
-        policy::insert_role(&mut self.tx, role).await
-    }
-
-    async fn update_role(&mut self, role: &StoredRole) -> Result<bool, StoreError> {
-        policy::update_role(&mut self.tx, role).await
-    }
-
-    async fn delete_role(&mut self, name: &RoleName) -> Result<bool, StoreError> {
-        policy::delete_role(&mut self.tx, name).await
-    }
-
-    async fn role(&mut self, name: &RoleName) -> Result<Option<StoredRole>, StoreError> {
-        policy::role(&mut self.tx, name).await
-    }
-
-    async fn roles(&mut self) -> Result<Vec<StoredRole>, StoreError> {
-        policy::roles(&mut self.tx).await
-    }
-
-    async fn add_grant(&mut self, grant: &Grant) -> Result<bool, StoreError> {
-        policy::add_grant(&mut self.tx, grant).await
-    }
-
-    async fn remove_grants(
-        &mut self,
-        privilege: &Privilege,
-        target: &GrantTarget,
-    ) -> Result<u64, StoreError> {
-        policy::remove_grants(&mut self.tx, privilege, target).await
-    }
-
-    async fn grants(&mut self, filter: &GrantFilter) -> Result<Vec<Grant>, StoreError> {
-        policy::grants(&mut self.tx, filter).await
-    }
-
-    async fn policy_generation(&mut self) -> Result<i64, StoreError> {
-        policy::policy_generation(&mut self.tx).await
-    }
-
-    async fn record(&mut self, event: &HistoryEvent) -> Result<(), StoreError> {
-        policy::record(&mut self.tx, event).await
-    }
-
-    async fn record_many(&mut self, events: &[HistoryEvent]) -> Result<(), StoreError> {
-        policy::record_many(&mut self.tx, events).await
-    }
-
-    async fn history(&mut self, filter: &HistoryFilter) -> Result<Vec<HistoryEvent>, StoreError> {
-        policy::history(&mut self.tx, filter).await
-    }
-
-    async fn insert_credential(
-        &mut self,
-        credential: &NewCredential,
-    ) -> Result<Credential, StoreError> {
-        credentials::insert_credential(&mut self.tx, credential).await
-    }
-
-    async fn credential_by_hash(
-        &mut self,
-        token_hash: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Credential>, StoreError> {
-        credentials::credential_by_hash(&mut self.tx, token_hash, now).await
-    }
-
-    async fn delete_credential(&mut self, id: i64) -> Result<bool, StoreError> {
-        credentials::delete_credential(&mut self.tx, id).await
-    }
-
-    async fn delete_service_token(&mut self, name: &str) -> Result<bool, StoreError> {
-        credentials::delete_service_token(&mut self.tx, name).await
-    }
-
-    async fn purge_expired(&mut self, now: DateTime<Utc>) -> Result<u64, StoreError> {
-        credentials::purge_expired(&mut self.tx, now).await
-    }
-
-    async fn delete_user_credentials(
-        &mut self,
-        user: UserId,
-        keep: Option<i64>,
-    ) -> Result<u64, StoreError> {
-        credentials::delete_user_credentials(&mut self.tx, user, keep).await
-    }
-
-    async fn credentials(
-        &mut self,
-        kind: Option<CredentialKind>,
-    ) -> Result<Vec<Credential>, StoreError> {
-        credentials::credentials(&mut self.tx, kind).await
-    }
-
-    async fn insert_link(
-        &mut self,
-        purpose: LinkPurpose,
-        user: UserId,
-        token_hash: &str,
-        expires: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        credentials::insert_link(&mut self.tx, purpose, user, token_hash, expires).await
-    }
-
-    async fn consume_link(
-        &mut self,
-        purpose: LinkPurpose,
-        token_hash: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<UserId>, StoreError> {
-        credentials::consume_link(&mut self.tx, purpose, token_hash, now).await
-    }
-
-    async fn schema_version(&mut self) -> Result<i64, StoreError> {
-        sqlx::query_scalar("SELECT coalesce(max(version), 0) FROM schema_version")
-            .fetch_one(&mut *self.tx)
-            .await
-            .map_err(backend)
-    }
-
-    async fn is_empty(&mut self) -> Result<bool, StoreError> {
-        sqlx::query_scalar(crate::codec::IS_EMPTY)
-            .fetch_one(&mut *self.tx)
-            .await
-            .map_err(backend)
-    }
-
-    async fn export_credentials(&mut self) -> Result<Vec<(Credential, String)>, StoreError> {
-        credentials::export_credentials(&mut self.tx).await
-    }
-
-    async fn import_user(&mut self, user: &User) -> Result<(), StoreError> {
-        users::import_user(&mut self.tx, user).await
-    }
-
-    async fn import_grant(&mut self, grant: &Grant) -> Result<bool, StoreError> {
-        policy::import_grant(&mut self.tx, grant).await
-    }
-
-    async fn import_credential(
-        &mut self,
-        credential: &NewCredential,
-        created: DateTime<Utc>,
-    ) -> Result<Credential, StoreError> {
-        credentials::insert_credential_at(&mut self.tx, credential, created).await
-    }
-
-    async fn import_history(&mut self, event: &HistoryEvent) -> Result<(), StoreError> {
-        policy::import_history(&mut self.tx, event).await
-    }
-
-    async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
-        if self.writable {
-            sqlx::query("UPDATE meta SET value = value + 1 WHERE key = 'data_version'")
-                .execute(&mut *self.tx)
-                .await
-                .map_err(backend)?;
-        }
+    /// Commits (the data version is already counted), and gives the connection back to the
+    /// pool as it is.
+    async fn end(mut self) -> Result<(), StoreError> {
         sqlx::query("COMMIT")
             .execute(&mut *self.tx)
             .await
             .map_err(backend)?;
-        // Committed: the connection goes back to the pool as it is.
         drop(self.tx.0.take());
         Ok(())
     }

@@ -17,6 +17,7 @@ use std::sync::{Arc, Once};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use gatehouse_core::store::ConflictField;
 use gatehouse_core::{NewUser, Store, StoreError, StoredRole, Tx, UserQuery};
 use gatehouse_store::{PostgresStore, SCHEMA_VERSION};
 use sqlx::postgres::{PgConnectOptions, PgConnection};
@@ -173,6 +174,21 @@ mod suite {
     gatehouse_store::conformance_tests!(optional fresh());
 }
 
+/// The case that damages the database on purpose (it needs raw SQL, so it is not in the
+/// macro's list).
+#[tokio::test]
+async fn policy_generation_missing_fails_counted_changes() {
+    let Some(fresh) = fresh_store().await else {
+        return;
+    };
+    let raw = fresh.store.clone();
+    gatehouse_store::conformance::policy_generation_missing_fails_counted_changes(
+        Arc::new(fresh),
+        &raw,
+    )
+    .await;
+}
+
 fn user(email: &str, username: Option<&str>) -> NewUser {
     NewUser {
         email: email.parse().unwrap(),
@@ -201,20 +217,20 @@ async fn racing_inserts_give_one_user_and_one_conflict() {
         (
             ("race0@example.org", None),
             ("RACE0@example.org", None),
-            "email `race0@example.org` is already taken",
+            (ConflictField::Email, "race0@example.org"),
         ),
         (
             ("race1@example.org", None),
             ("race1@example.org", None),
-            "email `race1@example.org` is already taken",
+            (ConflictField::Email, "race1@example.org"),
         ),
         (
             ("a2@example.org", Some("Racer")),
             ("b2@example.org", Some("Racer")),
-            "username `Racer` is already taken",
+            (ConflictField::Username, "Racer"),
         ),
     ];
-    for (round, (first, second, message)) in rounds.into_iter().enumerate() {
+    for (round, (first, second, (field, value))) in rounds.into_iter().enumerate() {
         let barrier = Arc::new(Barrier::new(2));
         let mut tasks = Vec::new();
         for (email, username) in [first, second] {
@@ -238,12 +254,12 @@ async fn racing_inserts_give_one_user_and_one_conflict() {
         for task in tasks {
             match task.await.unwrap() {
                 Ok(_) => ok += 1,
-                Err(StoreError::Conflict(m)) => conflicts.push(m),
+                Err(StoreError::Conflict { field, value }) => conflicts.push((field, value)),
                 Err(other) => panic!("round {round}: expected a conflict, got {other:?}"),
             }
         }
         assert_eq!(ok, 1, "round {round}");
-        assert_eq!(conflicts, [message], "round {round}");
+        assert_eq!(conflicts, [(field, value.to_owned())], "round {round}");
     }
     let mut tx = store.begin_read().await.unwrap();
     assert_eq!(tx.list_users(&UserQuery::default()).await.unwrap().total, 3);

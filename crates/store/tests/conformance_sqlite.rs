@@ -74,6 +74,18 @@ mod file {
     gatehouse_store::conformance_tests!(fresh());
 }
 
+/// The case that damages the database on purpose (it needs raw SQL, so it is not in the
+/// macro's list), on both kinds of SQLite store.
+#[tokio::test]
+async fn policy_generation_missing_fails_counted_changes() {
+    use gatehouse_store::conformance::policy_generation_missing_fails_counted_changes as case;
+    let memory = SqliteStore::memory().await.unwrap();
+    case(Arc::new(memory.clone()), &memory).await;
+    let file = Arc::new(file_store().await);
+    let raw = file.store.clone();
+    case(file, &raw).await;
+}
+
 #[tokio::test]
 async fn open_creates_the_file_in_wal_mode_and_reopens() {
     let dir = tempfile::tempdir().unwrap();

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
+use gatehouse_core::store::ConflictField;
 use gatehouse_core::{Credential, CredentialKind, LinkPurpose, NewCredential, Store, UserQuery};
 use gatehouse_policy::UserId;
 
@@ -169,7 +170,8 @@ pub async fn service_token_name_conflicts(store: Arc<dyn Store>) {
     let mut tx = begin(&*store).await;
     assert_conflict(
         tx.insert_credential(&service(3, "repo", &[])).await,
-        "service token `repo` already exists",
+        ConflictField::ServiceTokenName,
+        "repo",
     );
     drop(tx);
 

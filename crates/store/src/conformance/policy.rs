@@ -3,11 +3,13 @@
 use std::sync::Arc;
 
 use chrono::Duration;
-use gatehouse_core::{Channel, GrantFilter, HistoryEvent, HistoryFilter, Store, StoredRole};
+use gatehouse_core::{
+    Channel, GrantFilter, HistoryEvent, HistoryFilter, Store, StoreError, StoredRole,
+};
 use gatehouse_policy::{Effect, Grant, GrantTarget, RoleEntry, SystemRole, UserId};
 use serde_json::json;
 
-use super::{at, begin, new_user, privilege, role_name};
+use super::{at, begin, new_user, privilege, role_name, RawSql};
 
 fn stored_role(name: &str, entries: &[&str]) -> StoredRole {
     StoredRole {
@@ -419,6 +421,88 @@ pub async fn policy_generation_follows_roles_and_role_grants(store: Arc<dyn Stor
         tx.policy_generation().await.unwrap(),
         expected,
         "rolled back"
+    );
+}
+
+/// The first migration creates the policy generation counter. Where it is missing (a
+/// database damaged by hand), every change that would count in it fails with a `Backend`
+/// error naming the counter, and so does reading it, instead of the change going
+/// uncounted; the failed changes are not kept. Grants on users, which count in the user's
+/// version, still work. `raw` is the store's own database.
+pub async fn policy_generation_missing_fails_counted_changes(
+    store: Arc<dyn Store>,
+    raw: &dyn RawSql,
+) {
+    let system = GrantTarget::SystemRole(SystemRole::AnyUser);
+    let mut tx = begin(&*store).await;
+    let ann = tx.insert_user(&new_user("ann@example.org")).await.unwrap();
+    assert!(tx.insert_role(&stored_role("kept", &[])).await.unwrap());
+    assert!(tx
+        .add_grant(&grant(Effect::Allow, "a/b", on_role("kept")))
+        .await
+        .unwrap());
+    tx.commit().await.unwrap();
+    raw.execute_raw("DELETE FROM meta WHERE key = 'policy_generation'")
+        .await;
+
+    for what in 0..7 {
+        let mut tx = begin(&*store).await;
+        let (call, result) = match what {
+            0 => (
+                "insert_role",
+                tx.insert_role(&stored_role("new", &[])).await.map(drop),
+            ),
+            1 => (
+                "update_role",
+                tx.update_role(&stored_role("kept", &["x/y"]))
+                    .await
+                    .map(drop),
+            ),
+            2 => (
+                "delete_role",
+                tx.delete_role(&role_name("kept")).await.map(drop),
+            ),
+            3 => (
+                "add_grant",
+                tx.add_grant(&grant(Effect::Deny, "c/d", system.clone()))
+                    .await
+                    .map(drop),
+            ),
+            4 => (
+                "remove_grants",
+                tx.remove_grants(&privilege("a/b"), &on_role("kept"))
+                    .await
+                    .map(drop),
+            ),
+            5 => (
+                "import_grant",
+                tx.import_grant(&grant(Effect::Allow, "e/f", on_role("kept")))
+                    .await
+                    .map(drop),
+            ),
+            _ => ("policy_generation", tx.policy_generation().await.map(drop)),
+        };
+        match result {
+            Err(StoreError::Backend(m)) => assert!(
+                m.contains("policy generation counter is missing"),
+                "{call}: {m}"
+            ),
+            other => panic!("{call}: expected a backend error, got {other:?}"),
+        }
+        // Dropped after the error, as the contract says: rolled back.
+    }
+
+    let mut tx = begin(&*store).await;
+    assert_eq!(tx.roles().await.unwrap(), vec![stored_role("kept", &[])]);
+    assert_eq!(
+        tx.grants(&GrantFilter::default()).await.unwrap(),
+        vec![grant(Effect::Allow, "a/b", on_role("kept"))]
+    );
+    let on_ann = grant(Effect::Allow, "g/h", GrantTarget::User(ann.id));
+    assert!(tx.add_grant(&on_ann).await.unwrap());
+    assert_eq!(
+        tx.user_by_id(ann.id).await.unwrap().map(|u| u.version),
+        Some(ann.version + 1)
     );
 }
 

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use chrono::Utc;
+use gatehouse_core::store::ConflictField;
 use gatehouse_core::{
     Channel, CredentialKind, HistoryEvent, HistoryFilter, NewCredential, Store, StoredRole, User,
     UserQuery,
@@ -132,7 +133,8 @@ pub async fn import_user_keeps_id_times_and_version(store: Arc<dyn Store>) {
     assert_conflict(
         tx.import_user(&imported_user(50, "ANN@example.org", "Other"))
             .await,
-        "email `ann@example.org` is already taken",
+        ConflictField::Email,
+        "ann@example.org",
     );
 }
 
@@ -198,7 +200,8 @@ pub async fn import_credential_keeps_created_and_export_lists_hashes(store: Arc<
     assert_eq!(found.as_ref(), Some(&repo));
     assert_conflict(
         tx.import_credential(&service(3, "repo"), created).await,
-        "service token `repo` already exists",
+        ConflictField::ServiceTokenName,
+        "repo",
     );
     drop(tx);
 

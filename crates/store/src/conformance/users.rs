@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use gatehouse_core::store::ConflictField;
 use gatehouse_core::{GrantFilter, NewUser, Store, UserQuery};
 use gatehouse_policy::{Effect, Grant, GrantTarget};
 
@@ -114,7 +115,8 @@ pub async fn user_email_conflict_names_the_value(store: Arc<dyn Store>) {
     let mut tx = begin(&*store).await;
     assert_conflict(
         tx.insert_user(&new_user("A@B.org")).await,
-        "email `a@b.org` is already taken",
+        ConflictField::Email,
+        "a@b.org",
     );
     drop(tx);
     let mut tx = begin(&*store).await;
@@ -131,7 +133,8 @@ pub async fn user_username_conflict_ignores_case(store: Arc<dyn Store>) {
     assert_conflict(
         tx.insert_user(&named_user("other@example.org", "ANN"))
             .await,
-        "username `ANN` is already taken",
+        ConflictField::Username,
+        "ANN",
     );
     drop(tx);
     let mut tx = begin(&*store).await;
@@ -234,7 +237,8 @@ pub async fn user_update_conflicts_name_the_value(store: Arc<dyn Store>) {
     taken_email.email = email("ANN@example.org");
     assert_conflict(
         tx.update_user(&taken_email).await,
-        "email `ann@example.org` is already taken",
+        ConflictField::Email,
+        "ann@example.org",
     );
     drop(tx);
 
@@ -243,7 +247,8 @@ pub async fn user_update_conflicts_name_the_value(store: Arc<dyn Store>) {
     taken_name.username = Some(username("aNN"));
     assert_conflict(
         tx.update_user(&taken_name).await,
-        "username `aNN` is already taken",
+        ConflictField::Username,
+        "aNN",
     );
     drop(tx);
 
@@ -473,35 +478,38 @@ pub async fn insert_users_fails_whole_on_conflict(store: Arc<dyn Store>) {
         .unwrap();
     tx.commit().await.unwrap();
 
-    let cases: [(Vec<NewUser>, &str); 3] = [
+    let cases: [(Vec<NewUser>, ConflictField, &str); 3] = [
         (
             (0..300)
                 .map(|i| new_user(&format!("b{i}@example.org")))
                 .chain([new_user("TAKEN@example.org")])
                 .collect(),
-            "email `taken@example.org` is already taken",
+            ConflictField::Email,
+            "taken@example.org",
         ),
         (
             (0..250)
                 .map(|i| new_user(&format!("c{i}@example.org")))
                 .chain([named_user("c-dup@example.org", "TAKEN")])
                 .collect(),
-            "username `TAKEN` is already taken",
+            ConflictField::Username,
+            "TAKEN",
         ),
         (
             vec![new_user("twice@example.org"), new_user("Twice@example.org")],
-            "email `twice@example.org` is already taken",
+            ConflictField::Email,
+            "twice@example.org",
         ),
     ];
-    for (batch, message) in cases {
+    for (batch, field, value) in cases {
         let mut tx = begin(&*store).await;
-        assert_conflict(tx.insert_users(&batch).await, message);
+        assert_conflict(tx.insert_users(&batch).await, field, value);
         drop(tx);
         let mut tx = begin(&*store).await;
         let page = tx.list_users(&UserQuery::default()).await.unwrap();
         assert_eq!(
             page.total, 1,
-            "only the first user remains after `{message}`"
+            "only the first user remains after the {field} `{value}`"
         );
         assert!(tx
             .existing_emails(&[batch[0].email.clone()])

@@ -1,15 +1,25 @@
-//! Credentials (sessions, bearer tokens, service tokens) and single-use links on SQLite.
-//! Both are found by the hash of their token only; the token never reaches the store.
+//! Credentials (sessions, bearer tokens, service tokens) and single-use links. Both are
+//! found by the hash of their token only; the token never reaches the store.
 //!
-//! Expiry is exclusive: a credential or link that expires at `now` is no longer valid.
+//! Expiry is exclusive: a credential or link that expires at `now` is no longer valid. A link
+//! is used by deleting its row (`DELETE ... RETURNING`), so of two transactions that use the
+//! same link at once, the second waits for the first and then finds nothing.
 
 use chrono::{DateTime, Utc};
+use gatehouse_core::store::ConflictField;
 use gatehouse_core::{Credential, CredentialKind, LinkPurpose, NewCredential, StoreError};
 use gatehouse_policy::UserId;
-use sqlx::sqlite::SqliteConnection;
-use sqlx::{QueryBuilder, Sqlite};
+use sqlx::QueryBuilder;
 
+use super::dialect::{self, Conn, Db, List, Time};
 use crate::codec::{self, backend};
+
+/// The columns of a [`CredentialRow`], as a literal so that `sql!` can build statements.
+macro_rules! credential_columns {
+    () => {
+        "id, kind, user_id, name, privileges, created, expires"
+    };
+}
 
 /// A `credentials` row as read.
 #[derive(sqlx::FromRow)]
@@ -18,9 +28,9 @@ struct CredentialRow {
     kind: String,
     user_id: Option<i64>,
     name: Option<String>,
-    privileges: String,
-    created: String,
-    expires: Option<String>,
+    privileges: List,
+    created: Time,
+    expires: Option<Time>,
 }
 
 impl CredentialRow {
@@ -30,84 +40,65 @@ impl CredentialRow {
             kind: self.kind,
             user_id: self.user_id,
             name: self.name,
-            privileges: codec::strings_from_json("privilege", &self.privileges)?,
-            created: codec::time_from_text(&self.created)?,
-            expires: self
-                .expires
-                .as_deref()
-                .map(codec::time_from_text)
-                .transpose()?,
+            privileges: dialect::list_from("privilege", self.privileges)?,
+            created: dialect::time_from(self.created)?,
+            expires: self.expires.map(dialect::time_from).transpose()?,
         }
         .into_credential()
     }
 }
 
-const COLUMNS: &str = "id, kind, user_id, name, privileges, created, expires";
-
+/// Stores a credential created at `created` (now, or the imported time).
 pub(super) async fn insert_credential(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     c: &NewCredential,
-) -> Result<Credential, StoreError> {
-    insert_credential_at(conn, c, codec::now()).await
-}
-
-/// Stores a credential created at `now` (now, or the imported time).
-pub(super) async fn insert_credential_at(
-    conn: &mut SqliteConnection,
-    c: &NewCredential,
-    now: DateTime<Utc>,
+    created: DateTime<Utc>,
 ) -> Result<Credential, StoreError> {
     codec::check_credential(c)?;
-    let now = codec::truncate(now);
-    let id: i64 = sqlx::query_scalar(
+    let created = codec::truncate(created);
+    let id: i64 = sqlx::query_scalar(sql!(
         "INSERT INTO credentials (kind, token_hash, user_id, name, privileges, created, expires) \
-         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-    )
+         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id"
+    ))
     .bind(c.kind.as_str())
     .bind(&c.token_hash)
     .bind(c.user_id.map(|u| u.0))
     .bind(c.name.as_deref())
-    .bind(codec::list_to_json(&c.privileges))
-    .bind(codec::time_to_text(&now))
-    .bind(c.expires.as_ref().map(codec::time_to_text))
+    .bind(dialect::list(&c.privileges))
+    .bind(dialect::time(&created))
+    .bind(c.expires.as_ref().map(dialect::time))
     .fetch_one(&mut *conn)
     .await
-    .map_err(|e| {
-        let name_taken = e.as_database_error().is_some_and(|d| {
-            // SQLite names the column: `UNIQUE constraint failed: credentials.name`.
-            d.is_unique_violation() && d.message().contains("credentials.name")
-        });
-        if name_taken {
-            codec::service_token_taken(c.name.as_deref())
-        } else {
-            backend(e)
-        }
+    .map_err(|e| match dialect::conflict(&e) {
+        Some(ConflictField::ServiceTokenName) => codec::taken(
+            ConflictField::ServiceTokenName,
+            c.name.as_deref().unwrap_or_default(),
+        ),
+        _ => backend(e),
     })?;
-    Ok(codec::stored_credential(c, id, now))
+    Ok(codec::stored_credential(c, id, created))
 }
 
 pub(super) async fn credential_by_hash(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     token_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<Credential>, StoreError> {
-    let row: Option<CredentialRow> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM credentials WHERE token_hash = ? \
-         AND (expires IS NULL OR expires > ?)"
+    let row: Option<CredentialRow> = sqlx::query_as(sql!(
+        "SELECT ",
+        credential_columns!(),
+        " FROM credentials WHERE token_hash = ? AND (expires IS NULL OR expires > ?)"
     ))
     .bind(token_hash)
-    .bind(codec::time_to_text(&codec::truncate(now)))
+    .bind(dialect::time(&now))
     .fetch_optional(&mut *conn)
     .await
     .map_err(backend)?;
     row.map(CredentialRow::into_credential).transpose()
 }
 
-pub(super) async fn delete_credential(
-    conn: &mut SqliteConnection,
-    id: i64,
-) -> Result<bool, StoreError> {
-    let done = sqlx::query("DELETE FROM credentials WHERE id = ?")
+pub(super) async fn delete_credential(conn: &mut Conn, id: i64) -> Result<bool, StoreError> {
+    let done = sqlx::query(sql!("DELETE FROM credentials WHERE id = ?"))
         .bind(id)
         .execute(&mut *conn)
         .await
@@ -115,27 +106,26 @@ pub(super) async fn delete_credential(
     Ok(done.rows_affected() > 0)
 }
 
-pub(super) async fn delete_service_token(
-    conn: &mut SqliteConnection,
-    name: &str,
-) -> Result<bool, StoreError> {
-    let done = sqlx::query("DELETE FROM credentials WHERE kind = 'service' AND name = ?")
-        .bind(name)
-        .execute(&mut *conn)
-        .await
-        .map_err(backend)?;
+pub(super) async fn delete_service_token(conn: &mut Conn, name: &str) -> Result<bool, StoreError> {
+    let done = sqlx::query(sql!(
+        "DELETE FROM credentials WHERE kind = 'service' AND name = ?"
+    ))
+    .bind(name)
+    .execute(&mut *conn)
+    .await
+    .map_err(backend)?;
     Ok(done.rows_affected() > 0)
 }
 
 pub(super) async fn delete_user_credentials(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     user: UserId,
     keep: Option<i64>,
 ) -> Result<u64, StoreError> {
-    let done = sqlx::query(
+    let done = sqlx::query(sql!(
         "DELETE FROM credentials WHERE user_id = ? AND kind IN ('session', 'bearer') \
-         AND id IS NOT ?",
-    )
+         AND id IS DISTINCT FROM ?"
+    ))
     .bind(user.0)
     .bind(keep)
     .execute(&mut *conn)
@@ -144,15 +134,15 @@ pub(super) async fn delete_user_credentials(
     Ok(done.rows_affected())
 }
 
-pub(super) async fn purge_expired(
-    conn: &mut SqliteConnection,
-    now: DateTime<Utc>,
-) -> Result<u64, StoreError> {
-    let now = codec::time_to_text(&now);
+// A time is a `String` on SQLite, bound twice by reference; on PostgreSQL it is `Copy`, where
+// clippy would rather bind it by value.
+#[allow(clippy::needless_borrows_for_generic_args)]
+pub(super) async fn purge_expired(conn: &mut Conn, now: DateTime<Utc>) -> Result<u64, StoreError> {
+    let now = dialect::time(&now);
     let mut n = 0;
     for sql in [
-        "DELETE FROM credentials WHERE expires IS NOT NULL AND expires <= ?",
-        "DELETE FROM links WHERE expires <= ?",
+        sql!("DELETE FROM credentials WHERE expires IS NOT NULL AND expires <= ?"),
+        sql!("DELETE FROM links WHERE expires <= ?"),
     ] {
         n += sqlx::query(sql)
             .bind(&now)
@@ -165,10 +155,14 @@ pub(super) async fn purge_expired(
 }
 
 pub(super) async fn credentials(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     kind: Option<CredentialKind>,
 ) -> Result<Vec<Credential>, StoreError> {
-    let mut qb = QueryBuilder::<Sqlite>::new(format!("SELECT {COLUMNS} FROM credentials"));
+    let mut qb = QueryBuilder::<Db>::new(concat!(
+        "SELECT ",
+        credential_columns!(),
+        " FROM credentials"
+    ));
     if let Some(kind) = kind {
         qb.push(" WHERE kind = ").push_bind(kind.as_str());
     }
@@ -184,21 +178,21 @@ pub(super) async fn credentials(
 }
 
 pub(super) async fn insert_link(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     purpose: LinkPurpose,
     user: UserId,
     token_hash: &str,
     expires: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    sqlx::query(sql!(
         "INSERT INTO links (token_hash, purpose, user_id, created, expires) \
-         VALUES (?, ?, ?, ?, ?)",
-    )
+         VALUES (?, ?, ?, ?, ?)"
+    ))
     .bind(token_hash)
     .bind(purpose.as_str())
     .bind(user.0)
-    .bind(codec::time_to_text(&codec::now()))
-    .bind(codec::time_to_text(&codec::truncate(expires)))
+    .bind(dialect::time(&codec::now()))
+    .bind(dialect::time(&expires))
     .execute(&mut *conn)
     .await
     .map_err(backend)?;
@@ -206,16 +200,16 @@ pub(super) async fn insert_link(
 }
 
 pub(super) async fn consume_link(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     purpose: LinkPurpose,
     token_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<UserId>, StoreError> {
     // Deleted whether it is still valid or not: an expired link is of no further use. A link
     // asked for with the wrong purpose stays (it was not used).
-    let row: Option<(i64, String)> = sqlx::query_as(
-        "DELETE FROM links WHERE token_hash = ? AND purpose = ? RETURNING user_id, expires",
-    )
+    let row: Option<(i64, Time)> = sqlx::query_as(sql!(
+        "DELETE FROM links WHERE token_hash = ? AND purpose = ? RETURNING user_id, expires"
+    ))
     .bind(token_hash)
     .bind(purpose.as_str())
     .fetch_optional(&mut *conn)
@@ -224,12 +218,12 @@ pub(super) async fn consume_link(
     let Some((user_id, expires)) = row else {
         return Ok(None);
     };
-    let expires = codec::time_from_text(&expires)?;
+    let expires = dialect::time_from(expires)?;
     Ok(codec::live(Some(expires), now).then_some(UserId(user_id)))
 }
 
 pub(super) async fn export_credentials(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
 ) -> Result<Vec<(Credential, String)>, StoreError> {
     #[derive(sqlx::FromRow)]
     struct Row {
@@ -237,8 +231,10 @@ pub(super) async fn export_credentials(
         credential: CredentialRow,
         token_hash: String,
     }
-    let rows: Vec<Row> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS}, token_hash FROM credentials ORDER BY id"
+    let rows: Vec<Row> = sqlx::query_as(concat!(
+        "SELECT ",
+        credential_columns!(),
+        ", token_hash FROM credentials ORDER BY id"
     ))
     .fetch_all(&mut *conn)
     .await
