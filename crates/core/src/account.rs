@@ -45,6 +45,12 @@ impl Email {
                 "it may not contain spaces, control characters or a second `@`",
             ));
         }
+        if crate::text::has_loose_mark(v) {
+            return Err(bad(
+                "it holds a combining mark that stands on its own, which makes it look like \
+                 another address",
+            ));
+        }
         if v.chars().any(crate::text::is_invisible) {
             return Err(bad(
                 "it holds an invisible or bidirectional control character, which makes it \
@@ -68,7 +74,8 @@ impl Email {
         {
             return Err(bad("the domain after `@` must look like `example.org`"));
         }
-        Ok(Email(v.to_lowercase()))
+        use unicode_normalization::UnicodeNormalization;
+        Ok(Email(v.nfc().collect::<String>().to_lowercase()))
     }
 
     /// The address, lower-cased.

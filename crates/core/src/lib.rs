@@ -9,6 +9,7 @@ mod guard;
 pub mod hash;
 pub mod load;
 pub mod login;
+mod lookalike;
 pub mod password_work;
 pub mod service;
 pub mod snapshot;

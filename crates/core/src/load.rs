@@ -227,6 +227,15 @@ impl Gatehouse {
             }
         }
 
+        // Look-alike emails (issue 11): against stored accounts and earlier entries.
+        let new_emails: Vec<&Email> = to_create.iter().map(|(u, _)| &u.email).collect();
+        if let Some((email, e)) = self.first_look_alike(tx.as_mut(), &new_emails).await? {
+            if let Some((u, _)) = to_create.iter().find(|(u, _)| u.email == *email) {
+                return Err(at(u, "email", e.to_string()));
+            }
+            return Err(e);
+        }
+
         let now = Utc::now();
         let new_users: Vec<NewUser> = to_create
             .iter()

@@ -34,6 +34,14 @@ fn limit() -> &'static Arc<Semaphore> {
     LIMIT.get_or_init(|| Arc::new(Semaphore::new(concurrency())))
 }
 
+/// Argon2 computations finished in this process (hashes and verifications), for metrics
+/// and for tests that prove a path does none.
+pub fn jobs_done() -> u64 {
+    JOBS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+static JOBS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// The memory all Argon2 work in flight may take together, in KiB: four of the largest
 /// hashes the default limits allow (4 x 64 MiB), whatever the number of cores.
 pub const MEMORY_BUDGET_KIB: u32 = 4 * 65_536;
@@ -65,6 +73,7 @@ where
         .map_err(|_| closed())?;
     tokio::task::spawn_blocking(move || {
         let out = work();
+        JOBS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         drop(memory);
         drop(permit);
         out

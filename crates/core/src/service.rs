@@ -238,6 +238,11 @@ impl Gatehouse {
         Ok(())
     }
 
+    /// The store's shared throttle buckets, when several nodes share the database.
+    pub fn shared_buckets(&self) -> Option<Arc<dyn crate::store::SharedBuckets>> {
+        self.store.shared_buckets()
+    }
+
     /// Whether the database answers (`/readyz`): one read transaction that reads the
     /// policy generation. Returns the store's kind (`sqlite`, `postgres`).
     pub async fn ping(&self) -> Result<&'static str, CoreError> {

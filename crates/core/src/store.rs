@@ -258,6 +258,27 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     }
     /// `sqlite` or `postgres`, for messages.
     fn kind(&self) -> &'static str;
+    /// Token buckets every node shares (the log in throttle's), when the store is shared by
+    /// several nodes; `None` (the default) keeps them in each process's memory.
+    fn shared_buckets(&self) -> Option<std::sync::Arc<dyn SharedBuckets>> {
+        None
+    }
+}
+
+/// Rows of `(tokens, at)` by key, shared by every node, changed under a lock so that nodes
+/// cannot race each other (the log in throttle's buckets, `server::throttle`). Writing them
+/// is not a change of data: it does not move the data version.
+#[async_trait]
+pub trait SharedBuckets: Send + Sync {
+    /// Locks the rows of `keys` (absent ones read as `None`), lets `decide` change them,
+    /// and, if it returns true, writes back every row that is `Some`. `now` (Unix seconds)
+    /// lets the store purge rows untouched for a week.
+    async fn update(
+        &self,
+        keys: &[String],
+        now: f64,
+        decide: &(dyn for<'r> Fn(&'r mut [Option<(f64, f64)>]) -> bool + Send + Sync),
+    ) -> Result<bool, StoreError>;
 }
 
 /// One transaction. Dropping it without [`Tx::commit`] rolls it back.
@@ -275,12 +296,33 @@ pub trait Tx: Send {
     }
     /// A user by id.
     async fn user_by_id(&mut self, id: UserId) -> Result<Option<User>, StoreError>;
+    /// A user whose email has the confusable skeleton `skeleton`
+    /// ([`crate::text::email_skeleton`], kept by the store on every write), lowest id first.
+    async fn user_by_skeleton(&mut self, skeleton: &str) -> Result<Option<User>, StoreError>;
+    /// The user a link names if it is valid for `purpose` at `now`, without using it.
+    async fn link_user(
+        &mut self,
+        purpose: LinkPurpose,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<UserId>, StoreError>;
+    /// Ends one log in: deletes credential `credential` and the other one the same log in
+    /// issued (a session and its bearer token share `name`, the log in's id).
+    async fn end_login(&mut self, credential: i64) -> Result<u64, StoreError>;
+    /// A secret every node shares: stored as `value` if there was none, then read.
+    async fn secret(&mut self, name: &str, value: &str) -> Result<String, StoreError>;
     /// A user by email, case-insensitively.
     async fn user_by_email(&mut self, email: &Email) -> Result<Option<User>, StoreError>;
     /// A user by username, case-insensitively.
     async fn user_by_username(&mut self, username: &Username) -> Result<Option<User>, StoreError>;
     /// Which of these emails exist already (lower-cased), for bulk loads.
     async fn existing_emails(&mut self, emails: &[Email]) -> Result<Vec<Email>, StoreError>;
+    /// The stored emails whose confusable skeleton is one of `skeletons`, as (skeleton,
+    /// email) pairs, for bulk loads.
+    async fn skeleton_owners(
+        &mut self,
+        skeletons: &[String],
+    ) -> Result<Vec<(String, String)>, StoreError>;
     /// Writes every field of `user` except id and created; sets `updated` and increments
     /// `version`; returns the stored user. `Conflict` on a taken email or username.
     async fn update_user(&mut self, user: &User) -> Result<User, StoreError>;

@@ -67,6 +67,25 @@ pub fn is_invisible(c: char) -> bool {
     )
 }
 
+/// The confusable skeleton of an email (Unicode TR39, after NFKC and lower-casing): two
+/// addresses with the same skeleton look alike (`аdmin` with a Cyrillic `а`, fullwidth
+/// letters), so a second one is refused. Stored beside each user and indexed.
+pub fn email_skeleton(email: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let folded: String = email.nfkc().collect::<String>().to_lowercase();
+    unicode_security::skeleton(&folded)
+        .collect::<String>()
+        .to_lowercase()
+}
+
+/// Whether `s` holds a combining mark that does not compose with the letter before it
+/// (stacked or overlaid marks that make one address look like another).
+pub fn has_loose_mark(s: &str) -> bool {
+    use unicode_normalization::char::is_combining_mark;
+    use unicode_normalization::UnicodeNormalization;
+    s.nfc().any(is_combining_mark)
+}
+
 /// Checks one line of free text: at most `max` characters, no control characters, nothing
 /// invisible. The message names the field and shows at most the first 100 characters.
 pub fn check_line(field: &'static str, value: &str, max: usize) -> Result<(), CoreError> {
@@ -146,5 +165,26 @@ mod tests {
         assert!(check_search(&"w ".repeat(21)).is_err());
         assert!(check_search("smith jones").is_ok());
         assert_eq!(shorten("abc"), "abc");
+    }
+
+    /// Issue 11, failure 8: look-alike accounts. Cyrillic, fullwidth and the like share the
+    /// skeleton of the address they imitate; accented letters of real names do not.
+    #[test]
+    fn failure_8_look_alike_emails_share_a_skeleton() {
+        let admin = email_skeleton("admin@example.org");
+        for fake in [
+            "\u{0430}dmin@example.org",
+            "\u{FF41}dmin@example.org",
+            "ADMIN@example.org",
+            "admin@examp1e.org",
+        ] {
+            assert_eq!(email_skeleton(fake), admin, "{fake}");
+        }
+        assert_ne!(
+            email_skeleton("jos\u{E9}@example.org"),
+            email_skeleton("jose@example.org")
+        );
+        assert!(has_loose_mark("adm\u{0300}in@example.org"));
+        assert!(!has_loose_mark("jose\u{0301}@example.org"), "composes to é");
     }
 }

@@ -626,6 +626,23 @@ impl ImportState {
                     h.check_limits(&self.limits)
                         .map_err(|e| at_line(line, format!("user {}: {e}", user.id)))?;
                 }
+                if let Some(other) = tx
+                    .user_by_skeleton(&crate::text::email_skeleton(user.email.as_str()))
+                    .await?
+                {
+                    if other.email != user.email {
+                        return Err(at_line(
+                            line,
+                            format!(
+                                "user {}: email `{}` looks like the account `{}` (their \
+                                 letters are confusable)",
+                                user.id,
+                                crate::text::shorten(user.email.as_str()),
+                                crate::text::shorten(other.email.as_str())
+                            ),
+                        ));
+                    }
+                }
                 if !self.user_ids.insert(user.id.0) {
                     return Err(at_line(line, format!("user id {} appears twice", user.id)));
                 }

@@ -177,9 +177,10 @@ pub async fn forgot(
     let s = &state.0;
     // Throttled per address and per target email, whether it has an account or not (so
     // the throttle tells nothing either): no mail flood to one victim.
-    if let Err(wait) =
-        s.throttle
-            .reset_request(&client.address, &req.email, std::time::Instant::now())
+    if let Err(wait) = s
+        .throttle
+        .reset_request(&client.address, &req.email, crate::throttle::unix_now())
+        .await
     {
         let mut e = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,

@@ -212,6 +212,24 @@ impl DeviceKeys {
         DeviceKeys { secret }
     }
 
+    /// Keys from the hex text of a 32-byte secret (as stored in the database).
+    pub fn from_hex(hex: &str) -> Option<Self> {
+        let bytes: Vec<u8> = (0..hex.len())
+            .step_by(2)
+            .map(|i| {
+                hex.get(i..i + 2)
+                    .and_then(|b| u8::from_str_radix(b, 16).ok())
+            })
+            .collect::<Option<_>>()?;
+        Some(DeviceKeys::new(bytes.try_into().ok()?))
+    }
+
+    /// A new random secret as hex text, to store.
+    pub fn fresh_hex() -> String {
+        let secret: [u8; 32] = rand::random();
+        secret.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
     /// Random keys (cookies are then known to this process only).
     pub fn random() -> Self {
         DeviceKeys::new(rand::random())

@@ -47,6 +47,9 @@ pub struct ServerSettings {
     pub metrics_token: Option<String>,
     /// The throttle's buckets (`throttle.*`).
     pub throttle: throttle::Rules,
+    /// The key of known-device cookies, shared by every node (`None`: a random key, so
+    /// cookies are known to this process only).
+    pub device_keys: Option<client::DeviceKeys>,
 }
 
 impl Default for ServerSettings {
@@ -58,6 +61,7 @@ impl Default for ServerSettings {
             trusted_proxies: Vec::new(),
             metrics_token: None,
             throttle: throttle::Rules::default(),
+            device_keys: None,
         }
     }
 }
@@ -115,7 +119,7 @@ impl Shared {
         client: &client::Client,
         bearer: bool,
     ) -> Result<Result<LoginSuccess, LoginFailure>, gatehouse_core::CoreError> {
-        let now = Instant::now();
+        let now = throttle::unix_now();
         let account = self.gh.login_account(login).await?;
         let key = match account {
             Some(id) => format!("id:{id}"),
@@ -131,7 +135,7 @@ impl Shared {
             address: &client.address,
             known_device,
         };
-        let ticket = match self.throttle.begin(&attempt, now) {
+        let ticket = match self.throttle.begin(&attempt, now).await {
             Ok(t) => t,
             Err(wait) => {
                 self.metrics.login_failure();
@@ -149,7 +153,7 @@ impl Shared {
             .await?
         {
             Ok(grant) => {
-                self.throttle.succeeded(&ticket, Instant::now());
+                self.throttle.succeeded(&ticket, throttle::unix_now()).await;
                 let value = self
                     .devices
                     .sign(grant.user.id.0, unix_now + client::DEVICE_MAX_AGE);
@@ -255,11 +259,18 @@ pub struct AppState(pub Arc<Shared>);
 impl AppState {
     /// State over the services.
     pub fn new(gh: Gatehouse, mailer: Arc<dyn Mailer>, settings: ServerSettings) -> Self {
+        let shared_buckets = gh.shared_buckets();
         AppState(Arc::new(Shared {
             gh,
             mailer,
-            throttle: throttle::Throttle::new(settings.throttle),
-            devices: client::DeviceKeys::random(),
+            throttle: match shared_buckets {
+                Some(buckets) => throttle::Throttle::shared(settings.throttle, buckets),
+                None => throttle::Throttle::new(settings.throttle),
+            },
+            devices: settings
+                .device_keys
+                .clone()
+                .unwrap_or_else(client::DeviceKeys::random),
             resets: ResetQueue::default(),
             metrics: metrics::Metrics::default(),
             settings,

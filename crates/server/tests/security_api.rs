@@ -215,3 +215,93 @@ async fn failure_2_concurrent_guesses_cannot_race_the_throttle() {
     );
     assert_eq!(statuses.len(), 100);
 }
+
+/// Failure 4: logging out with the cookie left the same log in's bearer token valid for
+/// 24 h. The session and the bearer token of one log in now end together.
+#[tokio::test]
+async fn failure_4_logout_ends_the_session_and_its_bearer_token() {
+    let api = Api::new().await;
+    api.user("ann@example.org", "user").await;
+    let r = api
+        .call(
+            axum::http::Method::POST,
+            "/api/login",
+            None,
+            Some(json!({"email": "ann@example.org", "password": PASSWORD})),
+        )
+        .await
+        .expect(StatusCode::OK);
+    let bearer = r.body["token"].as_str().unwrap().to_owned();
+    let cookie = r
+        .headers
+        .get_all(axum::http::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("gatehouse_session="))
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let other = api.login("ann@example.org").await;
+    let logout = axum::http::Request::builder()
+        .method("POST")
+        .uri("/api/logout")
+        .header(axum::http::header::COOKIE, &cookie)
+        .body(axum::body::Body::empty())
+        .unwrap();
+    api.send(logout).await.expect(StatusCode::NO_CONTENT);
+    api.get("/api/me", &bearer)
+        .await
+        .expect(StatusCode::UNAUTHORIZED);
+    // Another log in of the same user is not ended.
+    api.get("/api/me", &other).await.expect(StatusCode::OK);
+}
+
+/// Failure 8: look-alike accounts (Cyrillic `а`, zero-width space, fullwidth letters, soft
+/// hyphen, right-to-left override, stray combining marks) were created next to
+/// `admin@example.org`. Each is refused: the invisible ones as invalid emails, the
+/// confusable ones as looking like the existing account.
+#[tokio::test]
+async fn failure_8_look_alike_accounts_are_refused() {
+    let api = Api::new().await;
+    let admin = api.admin().await;
+    for (email, status) in [
+        ("\u{0430}dmin@example.org", StatusCode::CONFLICT),
+        ("\u{FF41}dmin@example.org", StatusCode::CONFLICT),
+        ("admin@examp1e.org", StatusCode::CONFLICT),
+        (
+            "admin\u{200B}@example.org",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "ad\u{00AD}min@example.org",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "\u{202E}admin@example.org",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "adm\u{0336}in@example.org",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ] {
+        let r = api
+            .post(
+                "/api/users",
+                &admin,
+                json!({"email": email, "password": "password-123"}),
+            )
+            .await;
+        assert_eq!(r.status, status, "{email:?}: {}", r.text);
+    }
+    // A real name with accents is fine.
+    api.post(
+        "/api/users",
+        &admin,
+        json!({"email": "jos\u{E9}@example.org", "password": "password-123"}),
+    )
+    .await
+    .expect(StatusCode::CREATED);
+}

@@ -55,6 +55,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         3,
         include_str!("../migrations/postgres/0003_data_version.sql"),
     ),
+    (4, include_str!("../migrations/postgres/0004_security.sql")),
 ];
 
 /// The table the migration runner records versions in (created when missing).
@@ -234,6 +235,92 @@ impl Store for PostgresStore {
 
     fn kind(&self) -> &'static str {
         "postgres"
+    }
+
+    fn shared_buckets(&self) -> Option<std::sync::Arc<dyn gatehouse_core::store::SharedBuckets>> {
+        Some(std::sync::Arc::new(PgBuckets {
+            pool: self.pool.clone(),
+            calls: std::sync::atomic::AtomicU64::new(0),
+        }))
+    }
+}
+
+/// The log in throttle's buckets in the `throttle` table, shared by every node. An update
+/// runs in its own short transaction (it is not data: the data version does not move),
+/// inserts the rows it lacks, locks them in key order (so that two nodes charging the same
+/// keys wait for each other instead of deadlocking) and writes back what the caller decided.
+#[derive(Debug)]
+struct PgBuckets {
+    pool: sqlx::PgPool,
+    calls: std::sync::atomic::AtomicU64,
+}
+
+#[async_trait::async_trait]
+impl gatehouse_core::store::SharedBuckets for PgBuckets {
+    async fn update(
+        &self,
+        keys: &[String],
+        now: f64,
+        decide: &(dyn for<'r> Fn(&'r mut [Option<(f64, f64)>]) -> bool + Send + Sync),
+    ) -> Result<bool, StoreError> {
+        let mut sorted: Vec<&String> = keys.iter().collect();
+        sorted.sort();
+        sorted.dedup();
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        sqlx::query(
+            "INSERT INTO throttle (key, tokens, at) \
+             SELECT k, 'NaN'::float8, $2 FROM unnest($1::text[]) AS k ORDER BY k \
+             ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(&sorted)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let found: Vec<(String, f64, f64)> = sqlx::query_as(
+            "SELECT key, tokens, at FROM throttle WHERE key = ANY($1) ORDER BY key FOR UPDATE",
+        )
+        .bind(&sorted)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let mut rows: Vec<Option<(f64, f64)>> = keys
+            .iter()
+            .map(|k| {
+                found
+                    .iter()
+                    .find(|(key, _, _)| key == k)
+                    .filter(|(_, tokens, _)| !tokens.is_nan())
+                    .map(|(_, tokens, at)| (*tokens, *at))
+            })
+            .collect();
+        let write = decide(&mut rows);
+        if write {
+            for (k, row) in keys.iter().zip(&rows) {
+                if let Some((tokens, at)) = row {
+                    sqlx::query("UPDATE throttle SET tokens = $2, at = $3 WHERE key = $1")
+                        .bind(k)
+                        .bind(tokens)
+                        .bind(at)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                }
+            }
+        }
+        // Now and then, forget rows nobody touched for a week (full buckets by then).
+        let calls = self
+            .calls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if calls % 1024 == 0 {
+            sqlx::query("DELETE FROM throttle WHERE at < $1")
+                .bind(now - 7.0 * 24.0 * 3600.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(write)
     }
 }
 

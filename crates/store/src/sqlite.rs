@@ -50,6 +50,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         3,
         include_str!("../migrations/sqlite/0003_data_version.sql"),
     ),
+    (4, include_str!("../migrations/sqlite/0004_security.sql")),
 ];
 
 /// The table the migration runner records versions in (created when missing).

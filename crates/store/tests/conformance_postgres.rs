@@ -507,3 +507,58 @@ async fn the_password_stays_out_of_messages() {
     assert!(!debug.contains("s3cret-pw"), "{debug}");
     assert!(debug.contains(&db.name), "{debug}");
 }
+
+/// Issue 11: on PostgreSQL the throttle's buckets are shared by every node. Two stores on
+/// one database (two nodes) charge one bucket of 10 tokens 40 times at once: exactly 10
+/// succeed, whichever node they came through, and the data version does not move (the
+/// buckets are not data: no cache is dropped for a log in attempt).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttle_buckets_are_shared_by_nodes_without_races() {
+    let Some(fresh) = fresh_store().await else {
+        return;
+    };
+    let other = fresh.db.store().await;
+    let nodes = [
+        fresh.store.shared_buckets().unwrap(),
+        other.shared_buckets().unwrap(),
+    ];
+    let version = fresh.store.data_version().await.unwrap();
+    let now = 1_800_000_000.0;
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let node = nodes[i % 2].clone();
+        tasks.push(tokio::spawn(async move {
+            let keys = vec!["acct-victim".to_owned(), format!("addr-{i}")];
+            node.update(&keys, now, &|rows| {
+                let tokens = rows[0].map_or(10.0, |(t, _)| t);
+                if tokens >= 1.0 {
+                    rows[0] = Some((tokens - 1.0, now));
+                    rows[1] = Some((29.0, now));
+                    true
+                } else {
+                    false
+                }
+            })
+            .await
+            .unwrap()
+        }));
+    }
+    let mut taken = 0;
+    for t in tasks {
+        if t.await.unwrap() {
+            taken += 1;
+        }
+    }
+    assert_eq!(taken, 10);
+    assert_eq!(fresh.store.data_version().await.unwrap(), version);
+    // Rows not written read as absent; written ones come back as written.
+    let seen = nodes[1]
+        .update(
+            &["acct-victim".to_owned(), "never".to_owned()],
+            now,
+            &|rows| rows[0] == Some((0.0, now)) && rows[1].is_none(),
+        )
+        .await
+        .unwrap();
+    assert!(seen);
+}

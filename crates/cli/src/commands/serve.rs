@@ -93,6 +93,14 @@ pub async fn serve(app: &App, listen: Option<String>) -> Result<(), Failure> {
         ))
     })?;
     let gh = app.services().await?;
+    // Every node signs known-device cookies with the same key, kept in the database.
+    let device_key = gh
+        .shared_secret(
+            "device_cookie_key",
+            &gatehouse_server::client::DeviceKeys::fresh_hex(),
+        )
+        .await?;
+    let device_keys = gatehouse_server::client::DeviceKeys::from_hex(&device_key);
     let state = AppState::new(
         gh,
         mailer(app)?,
@@ -103,6 +111,7 @@ pub async fn serve(app: &App, listen: Option<String>) -> Result<(), Failure> {
             trusted_proxies: app.config.trusted_proxies.clone(),
             metrics_token: app.config.metrics_token.clone(),
             throttle: app.config.throttle,
+            device_keys,
         },
     );
     let listener = tokio::net::TcpListener::bind(addr)

@@ -222,6 +222,62 @@ pub(super) async fn consume_link(
     Ok(codec::live(Some(expires), now).then_some(UserId(user_id)))
 }
 
+/// The user a link names if it is valid for `purpose` at `now`, without using it.
+pub(super) async fn link_user(
+    conn: &mut Conn,
+    purpose: LinkPurpose,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<UserId>, StoreError> {
+    let row: Option<(i64, Time)> = sqlx::query_as(sql!(
+        "SELECT user_id, expires FROM links WHERE token_hash = ? AND purpose = ?"
+    ))
+    .bind(token_hash)
+    .bind(purpose.as_str())
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(backend)?;
+    let Some((user_id, expires)) = row else {
+        return Ok(None);
+    };
+    let expires = dialect::time_from(expires)?;
+    Ok(codec::live(Some(expires), now).then_some(UserId(user_id)))
+}
+
+/// Ends one log in: deletes the credential `id` and the other credential the same log in
+/// issued (a session and its bearer token share `name`, the log in's id).
+pub(super) async fn end_login(conn: &mut Conn, id: i64) -> Result<u64, StoreError> {
+    let done = sqlx::query(sql!(
+        "DELETE FROM credentials WHERE id = ? OR (kind <> 'service' AND name IS NOT NULL \
+         AND (user_id, name) IN (SELECT user_id, name FROM credentials \
+         WHERE id = ? AND kind <> 'service'))"
+    ))
+    .bind(id)
+    .bind(id)
+    .execute(&mut *conn)
+    .await
+    .map_err(backend)?;
+    Ok(done.rows_affected())
+}
+
+/// The value of a shared secret, stored as `value` if it had none (the first node to ask
+/// decides; every later one reads it).
+pub(super) async fn secret(conn: &mut Conn, name: &str, value: &str) -> Result<String, StoreError> {
+    sqlx::query(sql!(
+        "INSERT INTO secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING"
+    ))
+    .bind(name)
+    .bind(value)
+    .execute(&mut *conn)
+    .await
+    .map_err(backend)?;
+    sqlx::query_scalar(sql!("SELECT value FROM secrets WHERE name = ?"))
+        .bind(name)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(backend)
+}
+
 pub(super) async fn export_credentials(
     conn: &mut Conn,
 ) -> Result<Vec<(Credential, String)>, StoreError> {

@@ -95,6 +95,15 @@ pub(super) async fn migrate(
         .map_err(backend)?;
         tracing::info!(version, "applied database migration");
     }
+    if found < 4 {
+        let n = users::fill_skeletons(conn).await?;
+        if n > 0 {
+            tracing::info!(
+                users = n,
+                "filled the confusable skeletons of existing users"
+            );
+        }
+    }
     Ok(())
 }
 
@@ -118,6 +127,27 @@ impl Tx for BackendTx {
         users::user_by_id(self.conn(), id).await
     }
 
+    async fn user_by_skeleton(&mut self, skeleton: &str) -> Result<Option<User>, StoreError> {
+        users::user_by_skeleton(self.conn(), skeleton).await
+    }
+
+    async fn link_user(
+        &mut self,
+        purpose: LinkPurpose,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<UserId>, StoreError> {
+        credentials::link_user(self.conn(), purpose, token_hash, now).await
+    }
+
+    async fn end_login(&mut self, credential: i64) -> Result<u64, StoreError> {
+        credentials::end_login(self.conn(), credential).await
+    }
+
+    async fn secret(&mut self, name: &str, value: &str) -> Result<String, StoreError> {
+        credentials::secret(self.conn(), name, value).await
+    }
+
     async fn user_by_email(&mut self, email: &Email) -> Result<Option<User>, StoreError> {
         users::user_by_email(self.conn(), email).await
     }
@@ -128,6 +158,13 @@ impl Tx for BackendTx {
 
     async fn existing_emails(&mut self, emails: &[Email]) -> Result<Vec<Email>, StoreError> {
         users::existing_emails(self.conn(), emails).await
+    }
+
+    async fn skeleton_owners(
+        &mut self,
+        skeletons: &[String],
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        users::skeleton_owners(self.conn(), skeletons).await
     }
 
     async fn update_user(&mut self, user: &User) -> Result<User, StoreError> {

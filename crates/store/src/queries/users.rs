@@ -29,14 +29,15 @@ macro_rules! user_columns {
 macro_rules! insert_columns {
     () => {
         "INSERT INTO users (email, username, username_folded, full_name, affiliations, active, \
-         confirmed_at, password_hash, user_type, entries, editorial_scope, created, updated"
+         confirmed_at, password_hash, user_type, entries, editorial_scope, skeleton, created, \
+         updated"
     };
 }
 
 /// One user.
 const INSERT_ONE: &str = sql!(
     insert_columns!(),
-    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
+    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
 );
 
 /// One user exactly as given (import): id and version too.
@@ -44,7 +45,7 @@ const IMPORT_ONE: &str = sql!(keep_ids!(
     "users",
     concat!(
         insert_columns!(),
-        ", id, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ", id, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     )
 ));
 
@@ -52,7 +53,7 @@ const IMPORT_ONE: &str = sql!(keep_ids!(
 const UPDATE_ONE: &str = sql!(
     "UPDATE users SET email = ?, username = ?, username_folded = ?, full_name = ?, \
      affiliations = ?, active = ?, confirmed_at = ?, password_hash = ?, user_type = ?, \
-     entries = ?, editorial_scope = ?, updated = ?, version = version + 1 \
+     entries = ?, editorial_scope = ?, skeleton = ?, updated = ?, version = version + 1 \
      WHERE id = ? RETURNING version, created"
 );
 
@@ -110,6 +111,7 @@ struct Columns<'a> {
     user_type: Option<&'a str>,
     entries: List,
     editorial_scope: List,
+    skeleton: String,
     haystack: String,
 }
 
@@ -127,6 +129,7 @@ impl<'a> Columns<'a> {
             user_type: u.user_type.as_ref().map(|t| t.as_str()),
             entries: dialect::list(&u.entries),
             editorial_scope: dialect::list(&u.editorial_scope),
+            skeleton: gatehouse_core::text::email_skeleton(u.email.as_str()),
             haystack: codec::haystack(
                 u.email.as_str(),
                 u.username.as_ref().map(Username::as_str),
@@ -137,7 +140,7 @@ impl<'a> Columns<'a> {
     }
 }
 
-/// Binds the eleven written columns of `$c`, in `insert_columns!` order, with `$q.$bind`
+/// Binds the twelve written columns of `$c`, in `insert_columns!` order, with `$q.$bind`
 /// (`bind` on a query, `push_bind` in a `QueryBuilder` row).
 macro_rules! bind_columns {
     ($q:expr, $bind:ident, $c:expr) => {
@@ -152,6 +155,7 @@ macro_rules! bind_columns {
             .$bind($c.user_type)
             .$bind(&$c.entries)
             .$bind(&$c.editorial_scope)
+            .$bind(&$c.skeleton)
     };
 }
 
@@ -408,6 +412,24 @@ pub(super) async fn existing_emails(
         .collect())
 }
 
+/// The users whose email has one of these confusable skeletons: (skeleton, email) pairs.
+pub(super) async fn skeleton_owners(
+    conn: &mut Conn,
+    skeletons: &[String],
+) -> Result<Vec<(String, String)>, StoreError> {
+    if skeletons.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlx::query_as(sql!(
+        "SELECT skeleton, email FROM users WHERE skeleton ",
+        in_list!()
+    ))
+    .bind(dialect::list(skeletons))
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(backend)
+}
+
 pub(super) async fn update_user(conn: &mut Conn, user: &User) -> Result<User, StoreError> {
     let now = codec::now();
     let new = as_new(user);
@@ -568,4 +590,39 @@ pub(super) async fn reindex_users(conn: &mut Conn) -> Result<u64, StoreError> {
     }
     tracing::info!(users = count, "rebuilt the user search index");
     Ok(count)
+}
+
+/// A user whose email has the confusable skeleton `skeleton`, if any (the lowest id).
+pub(super) async fn user_by_skeleton(
+    conn: &mut Conn,
+    skeleton: &str,
+) -> Result<Option<User>, StoreError> {
+    let row: Option<UserRow> = sqlx::query_as(sql!(
+        "SELECT ",
+        user_columns!(),
+        " FROM users u WHERE u.skeleton = ? ORDER BY u.id LIMIT 1"
+    ))
+    .bind(skeleton)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(backend)?;
+    row.map(UserRow::into_user).transpose()
+}
+
+/// Fills the skeleton of users written before schema version 4 (once, after migrating).
+pub(super) async fn fill_skeletons(conn: &mut Conn) -> Result<u64, StoreError> {
+    let rows: Vec<(i64, String)> =
+        sqlx::query_as(sql!("SELECT id, email FROM users WHERE skeleton IS NULL"))
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(backend)?;
+    for (id, email) in &rows {
+        sqlx::query(sql!("UPDATE users SET skeleton = ? WHERE id = ?"))
+            .bind(gatehouse_core::text::email_skeleton(email))
+            .bind(id)
+            .execute(&mut *conn)
+            .await
+            .map_err(backend)?;
+    }
+    Ok(rows.len() as u64)
 }

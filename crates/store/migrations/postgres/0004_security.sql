@@ -1,0 +1,18 @@
+-- Gatehouse schema version 4 (PostgreSQL): what holding under attack needs.
+-- - users.skeleton: the confusable skeleton of the email (Unicode TR39), filled by the
+--   store on every write and for existing rows by `gatehouse migrate`; an index finds a
+--   look-alike of a new address.
+-- - throttle: token buckets of the log in throttle, shared by every node (rows are locked
+--   while an attempt is charged, so nodes cannot race each other).
+-- - secrets: values every node must share, such as the key that signs known-device cookies.
+ALTER TABLE users ADD COLUMN skeleton TEXT;
+CREATE INDEX users_skeleton ON users (skeleton);
+CREATE TABLE throttle (
+    key    TEXT             NOT NULL PRIMARY KEY,
+    tokens DOUBLE PRECISION NOT NULL,
+    at     DOUBLE PRECISION NOT NULL
+);
+CREATE TABLE secrets (
+    name  TEXT NOT NULL PRIMARY KEY,
+    value TEXT NOT NULL
+);
