@@ -235,6 +235,16 @@ impl Gatehouse {
             }
             return Err(e);
         }
+        let names: Vec<(&Email, &Username)> = to_create
+            .iter()
+            .filter_map(|(u, _)| u.username.as_ref().map(|n| (&u.email, n)))
+            .collect();
+        if let Some((email, e)) = self.first_look_alike_username(tx.as_mut(), &names).await? {
+            if let Some((u, _)) = to_create.iter().find(|(u, _)| u.email == *email) {
+                return Err(at(u, "username", e.to_string()));
+            }
+            return Err(e);
+        }
 
         let now = Utc::now();
         let new_users: Vec<NewUser> = to_create

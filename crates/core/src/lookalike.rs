@@ -7,11 +7,11 @@
 
 use std::collections::HashMap;
 
-use crate::account::Email;
+use crate::account::{Email, Username};
 use crate::error::CoreError;
 use crate::service::Gatehouse;
 use crate::store::Tx;
-use crate::text::{email_skeleton, shorten};
+use crate::text::{email_skeleton, shorten, username_skeleton};
 
 fn refused(email: &str, other: &str) -> CoreError {
     CoreError::Conflict(format!(
@@ -23,15 +23,28 @@ fn refused(email: &str, other: &str) -> CoreError {
 }
 
 impl Gatehouse {
-    /// Refuses `email` if another stored account's email looks like it.
+    /// Refuses `email` (and `username`) if another stored account's looks like it.
     pub(crate) async fn refuse_look_alike(
         &self,
         tx: &mut dyn Tx,
         email: &Email,
+        username: Option<&Username>,
     ) -> Result<(), CoreError> {
         if let Some(other) = tx.user_by_skeleton(&email_skeleton(email.as_str())).await? {
             if other.email != *email {
                 return Err(refused(email.as_str(), other.email.as_str()));
+            }
+        }
+        if let Some(name) = username {
+            let skeleton = username_skeleton(name.as_str());
+            if let Some(other) = tx.user_by_username_skeleton(&skeleton).await? {
+                if other.username.as_ref().map(Username::folded) != Some(name.folded()) {
+                    return Err(CoreError::Conflict(format!(
+                        "username `{}` looks like the username of an existing account \
+                         (their letters are confusable); choose another",
+                        shorten(name.as_str())
+                    )));
+                }
             }
         }
         Ok(())
@@ -60,6 +73,40 @@ impl Gatehouse {
                     owners.insert(skeleton, email.as_str().to_owned());
                 }
             }
+        }
+        Ok(None)
+    }
+
+    /// For a bulk load: the first username that looks like a stored one or an earlier one
+    /// of the batch (one query per username; loads name few).
+    pub(crate) async fn first_look_alike_username<'e>(
+        &self,
+        tx: &mut dyn Tx,
+        names: &[(&'e Email, &Username)],
+    ) -> Result<Option<(&'e Email, CoreError)>, CoreError> {
+        let mut seen: HashMap<String, String> = HashMap::new();
+        for (email, name) in names {
+            let skeleton = username_skeleton(name.as_str());
+            let clash = match seen.get(&skeleton) {
+                Some(folded) => *folded != name.folded(),
+                None => tx
+                    .user_by_username_skeleton(&skeleton)
+                    .await?
+                    .is_some_and(|o| {
+                        o.username.as_ref().map(Username::folded) != Some(name.folded())
+                    }),
+            };
+            if clash {
+                return Ok(Some((
+                    email,
+                    CoreError::Conflict(format!(
+                        "username `{}` looks like another account's username (their letters \
+                         are confusable); choose another",
+                        shorten(name.as_str())
+                    )),
+                )));
+            }
+            seen.insert(skeleton, name.folded());
         }
         Ok(None)
     }

@@ -299,6 +299,12 @@ pub trait Tx: Send {
     /// A user whose email has the confusable skeleton `skeleton`
     /// ([`crate::text::email_skeleton`], kept by the store on every write), lowest id first.
     async fn user_by_skeleton(&mut self, skeleton: &str) -> Result<Option<User>, StoreError>;
+    /// A user whose username has the confusable skeleton `skeleton`
+    /// ([`crate::text::username_skeleton`]), lowest id first.
+    async fn user_by_username_skeleton(
+        &mut self,
+        skeleton: &str,
+    ) -> Result<Option<User>, StoreError>;
     /// The user a link names if it is valid for `purpose` at `now`, without using it.
     async fn link_user(
         &mut self,

@@ -78,6 +78,16 @@ pub fn email_skeleton(email: &str) -> String {
         .to_lowercase()
 }
 
+/// The confusable skeleton of a username: NFKC, case folded, then TR39 (usernames are ASCII
+/// letters, digits, `-` and `_`, so this mostly catches `l`/`1`/`I` and `O`/`0`).
+pub fn username_skeleton(username: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let folded: String = username.nfkc().collect::<String>().to_lowercase();
+    unicode_security::skeleton(&folded)
+        .collect::<String>()
+        .to_lowercase()
+}
+
 /// Whether `s` holds a combining mark that does not compose with the letter before it
 /// (stacked or overlaid marks that make one address look like another).
 pub fn has_loose_mark(s: &str) -> bool {

@@ -117,7 +117,8 @@ impl Gatehouse {
             .unwrap_or_else(|| self.settings.default_type.clone());
         self.check_type(&user_type)?;
         self.check_entries(tx.as_mut(), &req.entries).await?;
-        self.refuse_look_alike(tx.as_mut(), &req.email).await?;
+        self.refuse_look_alike(tx.as_mut(), &req.email, req.username.as_ref())
+            .await?;
         if tx.user_by_email(&req.email).await?.is_some() {
             return Err(CoreError::Conflict(format!(
                 "email `{}` is already taken; see it with `gatehouse users show {}`",

@@ -296,6 +296,21 @@ async fn failure_8_look_alike_accounts_are_refused() {
             .await;
         assert_eq!(r.status, status, "{email:?}: {}", r.text);
     }
+    // Usernames too: `1` looks like `l`.
+    api.post(
+        "/api/users",
+        &admin,
+        json!({"email": "w1@example.org", "username": "wall1e", "password": "password-123"}),
+    )
+    .await
+    .expect(StatusCode::CREATED);
+    api.post(
+        "/api/users",
+        &admin,
+        json!({"email": "w2@example.org", "username": "wallle", "password": "password-123"}),
+    )
+    .await
+    .expect(StatusCode::CONFLICT);
     // A real name with accents is fine.
     api.post(
         "/api/users",

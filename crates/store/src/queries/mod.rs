@@ -131,6 +131,13 @@ impl Tx for BackendTx {
         users::user_by_skeleton(self.conn(), skeleton).await
     }
 
+    async fn user_by_username_skeleton(
+        &mut self,
+        skeleton: &str,
+    ) -> Result<Option<User>, StoreError> {
+        users::user_by_username_skeleton(self.conn(), skeleton).await
+    }
+
     async fn link_user(
         &mut self,
         purpose: LinkPurpose,

@@ -29,15 +29,15 @@ macro_rules! user_columns {
 macro_rules! insert_columns {
     () => {
         "INSERT INTO users (email, username, username_folded, full_name, affiliations, active, \
-         confirmed_at, password_hash, user_type, entries, editorial_scope, skeleton, created, \
-         updated"
+         confirmed_at, password_hash, user_type, entries, editorial_scope, skeleton, \
+         username_skeleton, created, updated"
     };
 }
 
 /// One user.
 const INSERT_ONE: &str = sql!(
     insert_columns!(),
-    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
+    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
 );
 
 /// One user exactly as given (import): id and version too.
@@ -45,7 +45,7 @@ const IMPORT_ONE: &str = sql!(keep_ids!(
     "users",
     concat!(
         insert_columns!(),
-        ", id, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ", id, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     )
 ));
 
@@ -53,7 +53,8 @@ const IMPORT_ONE: &str = sql!(keep_ids!(
 const UPDATE_ONE: &str = sql!(
     "UPDATE users SET email = ?, username = ?, username_folded = ?, full_name = ?, \
      affiliations = ?, active = ?, confirmed_at = ?, password_hash = ?, user_type = ?, \
-     entries = ?, editorial_scope = ?, skeleton = ?, updated = ?, version = version + 1 \
+     entries = ?, editorial_scope = ?, skeleton = ?, username_skeleton = ?, updated = ?, \
+     version = version + 1 \
      WHERE id = ? RETURNING version, created"
 );
 
@@ -112,6 +113,7 @@ struct Columns<'a> {
     entries: List,
     editorial_scope: List,
     skeleton: String,
+    username_skeleton: Option<String>,
     haystack: String,
 }
 
@@ -130,6 +132,10 @@ impl<'a> Columns<'a> {
             entries: dialect::list(&u.entries),
             editorial_scope: dialect::list(&u.editorial_scope),
             skeleton: gatehouse_core::text::email_skeleton(u.email.as_str()),
+            username_skeleton: u
+                .username
+                .as_ref()
+                .map(|n| gatehouse_core::text::username_skeleton(n.as_str())),
             haystack: codec::haystack(
                 u.email.as_str(),
                 u.username.as_ref().map(Username::as_str),
@@ -140,7 +146,7 @@ impl<'a> Columns<'a> {
     }
 }
 
-/// Binds the twelve written columns of `$c`, in `insert_columns!` order, with `$q.$bind`
+/// Binds the thirteen written columns of `$c`, in `insert_columns!` order, with `$q.$bind`
 /// (`bind` on a query, `push_bind` in a `QueryBuilder` row).
 macro_rules! bind_columns {
     ($q:expr, $bind:ident, $c:expr) => {
@@ -156,6 +162,7 @@ macro_rules! bind_columns {
             .$bind(&$c.entries)
             .$bind(&$c.editorial_scope)
             .$bind(&$c.skeleton)
+            .$bind(&$c.username_skeleton)
     };
 }
 
@@ -609,20 +616,45 @@ pub(super) async fn user_by_skeleton(
     row.map(UserRow::into_user).transpose()
 }
 
-/// Fills the skeleton of users written before schema version 4 (once, after migrating).
+/// A user whose username has the confusable skeleton `skeleton`, if any (the lowest id).
+pub(super) async fn user_by_username_skeleton(
+    conn: &mut Conn,
+    skeleton: &str,
+) -> Result<Option<User>, StoreError> {
+    let row: Option<UserRow> = sqlx::query_as(sql!(
+        "SELECT ",
+        user_columns!(),
+        " FROM users u WHERE u.username_skeleton = ? ORDER BY u.id LIMIT 1"
+    ))
+    .bind(skeleton)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(backend)?;
+    row.map(UserRow::into_user).transpose()
+}
+
+/// Fills the skeletons of users written before schema version 4 (once, after migrating).
 pub(super) async fn fill_skeletons(conn: &mut Conn) -> Result<u64, StoreError> {
-    let rows: Vec<(i64, String)> =
-        sqlx::query_as(sql!("SELECT id, email FROM users WHERE skeleton IS NULL"))
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(backend)?;
-    for (id, email) in &rows {
-        sqlx::query(sql!("UPDATE users SET skeleton = ? WHERE id = ?"))
-            .bind(gatehouse_core::text::email_skeleton(email))
-            .bind(id)
-            .execute(&mut *conn)
-            .await
-            .map_err(backend)?;
+    let rows: Vec<(i64, String, Option<String>)> = sqlx::query_as(sql!(
+        "SELECT id, email, username FROM users WHERE skeleton IS NULL"
+    ))
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(backend)?;
+    for (id, email, username) in &rows {
+        sqlx::query(sql!(
+            "UPDATE users SET skeleton = ?, username_skeleton = ? WHERE id = ?"
+        ))
+        .bind(gatehouse_core::text::email_skeleton(email))
+        .bind(
+            username
+                .as_deref()
+                .map(gatehouse_core::text::username_skeleton),
+        )
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map_err(backend)?;
     }
     Ok(rows.len() as u64)
 }
