@@ -28,6 +28,21 @@ impl Modify for BearerAuth {
                     .build(),
             )
             .build();
+        // Every error has the one shape; statuses beside those each operation names (400 bad
+        // JSON, 404, 413 too large, 415 not JSON, 422 meaning, 429 throttled, 503 timeout or
+        // database down) are covered by `default`.
+        let any_error = utoipa::openapi::ResponseBuilder::new()
+            .description(
+                "any other error, in the one error shape; the statuses and codes are in \
+                 docs/api.md",
+            )
+            .content(
+                "application/json",
+                utoipa::openapi::ContentBuilder::new()
+                    .schema(Some(utoipa::openapi::Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .build();
         for item in openapi.paths.paths.values_mut() {
             for op in [
                 &mut item.get,
@@ -44,6 +59,10 @@ impl Modify for BearerAuth {
                         .responses
                         .insert("401".into(), unauthorized.clone().into());
                 }
+                op.responses
+                    .responses
+                    .entry("default".into())
+                    .or_insert_with(|| any_error.clone().into());
             }
         }
     }
