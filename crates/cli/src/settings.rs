@@ -281,39 +281,8 @@ impl Config {
     }
 
     fn validate(raw: Raw, file: Option<PathBuf>) -> Result<Config, ConfigError> {
-        let min = raw.passwords.min_length.unwrap_or(8);
-        if !(1..=128).contains(&min) {
-            return Err(ConfigError(format!(
-                "passwords.min_length is {min}; use a number from 1 to 128 \
-                 (env GATEHOUSE_PASSWORDS__MIN_LENGTH)"
-            )));
-        }
-        let defaults = HashLimits::default();
-        let hash_limits = HashLimits {
-            argon2_memory_kib: bounded(
-                raw.passwords.argon2_max_memory_kib,
-                "passwords.argon2_max_memory_kib",
-                defaults.argon2_memory_kib,
-                19_456..=4_194_304,
-            )?,
-            argon2_time: bounded(
-                raw.passwords.argon2_max_time,
-                "passwords.argon2_max_time",
-                defaults.argon2_time,
-                2..=100,
-            )?,
-            argon2_lanes: bounded(
-                raw.passwords.argon2_max_lanes,
-                "passwords.argon2_max_lanes",
-                defaults.argon2_lanes,
-                1..=64,
-            )?,
-        };
-        let password_policy = PasswordPolicy {
-            min_length: min as usize,
-            max_length: 128,
-            hash_limits,
-        };
+        let password_policy = password_policy(&raw.passwords)?;
+        let http_limits = http_limits(&raw.server)?;
         let admin = raw
             .fixtures
             .admin_email
@@ -371,6 +340,7 @@ impl Config {
         let trusted_proxies = raw
             .server
             .trusted_proxies
+            .clone()
             .unwrap_or_default()
             .iter()
             .map(|c| {
@@ -382,73 +352,7 @@ impl Config {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let http_defaults = gatehouse_server::serve::HttpLimits::default();
-        let http_limits = gatehouse_server::serve::HttpLimits {
-            header_read_timeout: std::time::Duration::from_secs(u64::from(bounded(
-                raw.server.header_read_timeout_secs,
-                "server.header_read_timeout_secs",
-                http_defaults.header_read_timeout.as_secs() as u32,
-                1..=300,
-            )?)),
-            request_timeout: std::time::Duration::from_secs(u64::from(bounded(
-                raw.server.request_timeout_secs,
-                "server.request_timeout_secs",
-                http_defaults.request_timeout.as_secs() as u32,
-                1..=3600,
-            )?)),
-            max_connections_per_address: bounded(
-                raw.server.max_connections_per_address,
-                "server.max_connections_per_address",
-                http_defaults.max_connections_per_address as u32,
-                1..=100_000,
-            )? as usize,
-            max_connections: bounded(
-                raw.server.max_connections,
-                "server.max_connections",
-                http_defaults.max_connections as u32,
-                1..=1_000_000,
-            )? as usize,
-        };
-        let throttle = {
-            let d = gatehouse_server::throttle::Rules::default();
-            let number = |v: Option<f64>, key: &str, default: f64| -> Result<f64, ConfigError> {
-                match v {
-                    None => Ok(default),
-                    Some(n) if n.is_finite() && n > 0.0 && n <= 1e7 => Ok(n),
-                    Some(n) => Err(ConfigError(format!(
-                        "{key} is {n}; use a positive number (env GATEHOUSE_{})",
-                        key.to_uppercase().replace('.', "__")
-                    ))),
-                }
-            };
-            gatehouse_server::throttle::Rules {
-                account: gatehouse_server::throttle::Bucket {
-                    capacity: number(
-                        raw.throttle.account_burst,
-                        "throttle.account_burst",
-                        d.account.capacity,
-                    )?,
-                    refill_secs: number(
-                        raw.throttle.account_refill_secs,
-                        "throttle.account_refill_secs",
-                        d.account.refill_secs,
-                    )?,
-                },
-                address: gatehouse_server::throttle::Bucket {
-                    capacity: number(
-                        raw.throttle.address_burst,
-                        "throttle.address_burst",
-                        d.address.capacity,
-                    )?,
-                    refill_secs: number(
-                        raw.throttle.address_refill_secs,
-                        "throttle.address_refill_secs",
-                        d.address.refill_secs,
-                    )?,
-                },
-                ..d
-            }
-        };
+        let throttle = throttle_rules(&raw.throttle)?;
         let metrics_token = raw.metrics.token.filter(|t| !t.is_empty());
         if metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
             return Err(ConfigError(
@@ -457,30 +361,7 @@ impl Config {
                     .into(),
             ));
         }
-        let from = raw
-            .mail
-            .from
-            .unwrap_or_else(|| "gatehouse@localhost".into());
-        let mail = match raw.mail.smtp_host {
-            Some(host) => {
-                let port = raw.mail.smtp_port.unwrap_or(587);
-                let port = u16::try_from(port).map_err(|_| {
-                    ConfigError(format!("mail.smtp_port {port} is not a port number"))
-                })?;
-                MailConfig::Smtp(gatehouse_server::mail::SmtpSettings {
-                    host,
-                    port,
-                    security: raw.mail.smtp_security.unwrap_or_else(|| "starttls".into()),
-                    username: raw.mail.smtp_username,
-                    password: raw.mail.smtp_password,
-                    from,
-                })
-            }
-            None => MailConfig::Outbox(
-                raw.mail.outbox.unwrap_or_else(|| data_dir.join("outbox")),
-                from,
-            ),
-        };
+        let mail = mail_config(raw.mail, &data_dir)?;
         Ok(Config {
             data_dir,
             app_data: raw.app_data.unwrap_or_else(|| PathBuf::from("app_data")),
@@ -525,6 +406,143 @@ fn read_table(path: &Path, must_exist: bool) -> Result<toml::Table, ConfigError>
             path.display()
         ))),
     }
+}
+
+/// `passwords.*`: the length rule and the bounds on hash parameters.
+fn password_policy(raw: &RawPasswords) -> Result<PasswordPolicy, ConfigError> {
+    let min = raw.min_length.unwrap_or(8);
+    if !(1..=128).contains(&min) {
+        return Err(ConfigError(format!(
+            "passwords.min_length is {min}; use a number from 1 to 128 \
+             (env GATEHOUSE_PASSWORDS__MIN_LENGTH)"
+        )));
+    }
+    let defaults = HashLimits::default();
+    let hash_limits = HashLimits {
+        argon2_memory_kib: bounded(
+            raw.argon2_max_memory_kib,
+            "passwords.argon2_max_memory_kib",
+            defaults.argon2_memory_kib,
+            19_456..=4_194_304,
+        )?,
+        argon2_time: bounded(
+            raw.argon2_max_time,
+            "passwords.argon2_max_time",
+            defaults.argon2_time,
+            2..=100,
+        )?,
+        argon2_lanes: bounded(
+            raw.argon2_max_lanes,
+            "passwords.argon2_max_lanes",
+            defaults.argon2_lanes,
+            1..=64,
+        )?,
+    };
+    let password_policy = PasswordPolicy {
+        min_length: min as usize,
+        max_length: 128,
+        hash_limits,
+    };
+    Ok(password_policy)
+}
+
+/// `server.header_read_timeout_secs` and the other connection limits.
+fn http_limits(raw: &RawServer) -> Result<gatehouse_server::serve::HttpLimits, ConfigError> {
+    let http_defaults = gatehouse_server::serve::HttpLimits::default();
+    let http_limits = gatehouse_server::serve::HttpLimits {
+        header_read_timeout: std::time::Duration::from_secs(u64::from(bounded(
+            raw.header_read_timeout_secs,
+            "server.header_read_timeout_secs",
+            http_defaults.header_read_timeout.as_secs() as u32,
+            1..=300,
+        )?)),
+        request_timeout: std::time::Duration::from_secs(u64::from(bounded(
+            raw.request_timeout_secs,
+            "server.request_timeout_secs",
+            http_defaults.request_timeout.as_secs() as u32,
+            1..=3600,
+        )?)),
+        max_connections_per_address: bounded(
+            raw.max_connections_per_address,
+            "server.max_connections_per_address",
+            http_defaults.max_connections_per_address as u32,
+            1..=100_000,
+        )? as usize,
+        max_connections: bounded(
+            raw.max_connections,
+            "server.max_connections",
+            http_defaults.max_connections as u32,
+            1..=1_000_000,
+        )? as usize,
+    };
+    Ok(http_limits)
+}
+
+/// `throttle.*`: the log in throttle's buckets.
+fn throttle_rules(raw: &RawThrottle) -> Result<gatehouse_server::throttle::Rules, ConfigError> {
+    let throttle = {
+        let d = gatehouse_server::throttle::Rules::default();
+        let number = |v: Option<f64>, key: &str, default: f64| -> Result<f64, ConfigError> {
+            match v {
+                None => Ok(default),
+                Some(n) if n.is_finite() && n > 0.0 && n <= 1e7 => Ok(n),
+                Some(n) => Err(ConfigError(format!(
+                    "{key} is {n}; use a positive number (env GATEHOUSE_{})",
+                    key.to_uppercase().replace('.', "__")
+                ))),
+            }
+        };
+        gatehouse_server::throttle::Rules {
+            account: gatehouse_server::throttle::Bucket {
+                capacity: number(
+                    raw.account_burst,
+                    "throttle.account_burst",
+                    d.account.capacity,
+                )?,
+                refill_secs: number(
+                    raw.account_refill_secs,
+                    "throttle.account_refill_secs",
+                    d.account.refill_secs,
+                )?,
+            },
+            address: gatehouse_server::throttle::Bucket {
+                capacity: number(
+                    raw.address_burst,
+                    "throttle.address_burst",
+                    d.address.capacity,
+                )?,
+                refill_secs: number(
+                    raw.address_refill_secs,
+                    "throttle.address_refill_secs",
+                    d.address.refill_secs,
+                )?,
+            },
+            ..d
+        }
+    };
+    Ok(throttle)
+}
+
+/// `mail.*`: SMTP when a host is set, otherwise the outbox folder.
+fn mail_config(raw: RawMail, data_dir: &std::path::Path) -> Result<MailConfig, ConfigError> {
+    let from = raw.from.unwrap_or_else(|| "gatehouse@localhost".into());
+    let mail = match raw.smtp_host {
+        Some(host) => {
+            let port = raw.smtp_port.unwrap_or(587);
+            let port = u16::try_from(port)
+                .map_err(|_| ConfigError(format!("mail.smtp_port {port} is not a port number")))?;
+            MailConfig::Smtp(gatehouse_server::mail::SmtpSettings {
+                host,
+                port,
+                security: raw.smtp_security.unwrap_or_else(|| "starttls".into()),
+                username: raw.smtp_username,
+                password: raw.smtp_password,
+                from,
+            })
+        }
+        None => MailConfig::Outbox(raw.outbox.unwrap_or_else(|| data_dir.join("outbox")), from),
+    };
+    Ok(mail)
 }
 
 /// A whole-number setting within `range`, or its default; the error names the key and its

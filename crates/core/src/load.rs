@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::account::{Email, Password, PasswordHash, Username};
 use crate::error::CoreError;
 use crate::service::{Context, Gatehouse};
-use crate::store::ConflictField;
+use crate::store::{ConflictField, Tx};
 use crate::text;
 use crate::user::NewUser;
 
@@ -132,18 +132,47 @@ impl Gatehouse {
         let mut tx = self.begin().await?;
         self.authorize(tx.as_mut(), ctx, "create_user", None)
             .await?;
-        let policy = self.policy(tx.as_mut()).await?;
-        let at = |u: &FixtureUser, field: &str, msg: String| {
-            CoreError::invalid(
-                field,
-                format!(
-                    "{}: entry {} (`{}`): field `{field}`: {msg}",
-                    plan.file, u.index, u.email
-                ),
-            )
-        };
+        self.check_plan(tx.as_mut(), &plan).await?;
+        let decided = self.decide_passwords(tx.as_mut(), &plan).await?;
+        self.refuse_look_alikes(tx.as_mut(), &plan, &decided.to_create)
+            .await?;
+        let now = Utc::now();
+        let created = self
+            .insert_planned(tx.as_mut(), &plan, &decided, now)
+            .await?;
+        progress(plan.users.len() as u64 / 2);
+        self.grant_and_record(
+            tx.as_mut(),
+            ctx,
+            &plan,
+            &created,
+            &decided.to_create,
+            now,
+            progress,
+        )
+        .await?;
+        tx.commit().await?;
+        progress(plan.users.len() as u64);
+        let created_n = created.len();
+        Ok(FixtureReport {
+            file: plan.file.clone(),
+            skipped: decided.outcomes.len() - created_n,
+            created: created_n,
+            entries: decided.outcomes,
+            default_admin: (plan.default_admin && created_n > 0)
+                .then(|| self.settings.admin_email.to_string()),
+            generated_password: if created_n > 0 {
+                decided.generated
+            } else {
+                None
+            },
+        })
+    }
 
-        // Meaning checks that need the policy: roles and types exist.
+    /// Meaning checks of every entry that need the policy or the settings: roles and types
+    /// exist, text fields within their limits, hashes within the work limits.
+    async fn check_plan(&self, tx: &mut dyn Tx, plan: &FixturePlan) -> Result<(), CoreError> {
+        let policy = self.policy(tx).await?;
         for u in &plan.users {
             for e in &u.entries {
                 if let Entry::Role(r) = e {
@@ -152,39 +181,48 @@ impl Gatehouse {
                             .config()
                             .role_problem(r.as_str())
                             .unwrap_or_else(|| format!("role `{r}` is not defined"));
-                        return Err(at(u, "roles", problem));
+                        return Err(at(plan, u, "roles", problem));
                     }
                 }
             }
             if let Some(t) = &u.user_type {
                 self.check_type(t)
-                    .map_err(|e| at(u, "type", e.to_string()))?;
+                    .map_err(|e| at(plan, u, "type", e.to_string()))?;
             }
             text::check_line("full_name", &u.full_name, text::FULL_NAME_MAX)
-                .map_err(|e| at(u, "full_name", e.to_string()))?;
+                .map_err(|e| at(plan, u, "full_name", e.to_string()))?;
             text::check_line("affiliations", &u.affiliations, text::AFFILIATIONS_MAX)
-                .map_err(|e| at(u, "affiliations", e.to_string()))?;
+                .map_err(|e| at(plan, u, "affiliations", e.to_string()))?;
             // A hash from the file must not ask for more work than the limits allow.
             if let FilePassword::Hash(h) = &u.password {
                 h.check_limits(&self.settings.password_policy.hash_limits)
-                    .map_err(|e| at(u, "password_hash", e.to_string()))?;
+                    .map_err(|e| at(plan, u, "password_hash", e.to_string()))?;
             }
         }
+        Ok(())
+    }
 
+    /// Which entries are new, and each new one's password (config map > file password >
+    /// file hash > random), hashed on blocking threads.
+    async fn decide_passwords<'p>(
+        &self,
+        tx: &mut dyn Tx,
+        plan: &'p FixturePlan,
+    ) -> Result<Decided<'p>, CoreError> {
         let emails: Vec<Email> = plan.users.iter().map(|u| u.email.clone()).collect();
         let existing: std::collections::HashSet<Email> =
             tx.existing_emails(&emails).await?.into_iter().collect();
-
-        // Decide every password, then hash what needs hashing on blocking threads.
-        let mut outcomes = Vec::with_capacity(plan.users.len());
-        let mut to_create: Vec<(&FixtureUser, &'static str)> = Vec::new();
+        let mut decided = Decided {
+            outcomes: Vec::with_capacity(plan.users.len()),
+            to_create: Vec::new(),
+            hashes: Vec::new(),
+            generated: None,
+        };
         let mut clear: Vec<(usize, Password)> = Vec::new();
-        let mut hashes: Vec<Option<PasswordHash>> = Vec::new();
-        let mut generated = None;
         let mut seen = std::collections::HashSet::new();
         for u in &plan.users {
             if existing.contains(&u.email) || !seen.insert(u.email.clone()) {
-                outcomes.push(FixtureOutcome {
+                decided.outcomes.push(FixtureOutcome {
                     index: u.index,
                     email: u.email.to_string(),
                     outcome: "skipped_existing",
@@ -204,17 +242,17 @@ impl Gatehouse {
                 (None, FilePassword::Absent) => {
                     let p = Password::random();
                     if plan.default_admin {
-                        generated = Some(p.expose().to_owned());
+                        decided.generated = Some(p.expose().to_owned());
                     }
                     ("random", Some(p), None)
                 }
             };
             if let Some(p) = pw {
-                clear.push((hashes.len(), p));
+                clear.push((decided.hashes.len(), p));
             }
-            hashes.push(hash);
-            to_create.push((u, source));
-            outcomes.push(FixtureOutcome {
+            decided.hashes.push(hash);
+            decided.to_create.push((u, source));
+            decided.outcomes.push(FixtureOutcome {
                 index: u.index,
                 email: u.email.to_string(),
                 outcome: "created",
@@ -222,34 +260,54 @@ impl Gatehouse {
             });
         }
         for (slot, hash) in hash_many(clear).await? {
-            if let Some(h) = hashes.get_mut(slot) {
+            if let Some(h) = decided.hashes.get_mut(slot) {
                 *h = Some(hash);
             }
         }
+        Ok(decided)
+    }
 
-        // Look-alike emails (issue 11): against stored accounts and earlier entries.
+    /// Refuses an entry whose email or username looks like a stored account's or an
+    /// earlier entry's (issue 11).
+    async fn refuse_look_alikes(
+        &self,
+        tx: &mut dyn Tx,
+        plan: &FixturePlan,
+        to_create: &[(&FixtureUser, &'static str)],
+    ) -> Result<(), CoreError> {
+        let entry_of = |email: &Email| to_create.iter().find(|(u, _)| u.email == *email);
         let new_emails: Vec<&Email> = to_create.iter().map(|(u, _)| &u.email).collect();
-        if let Some((email, e)) = self.first_look_alike(tx.as_mut(), &new_emails).await? {
-            if let Some((u, _)) = to_create.iter().find(|(u, _)| u.email == *email) {
-                return Err(at(u, "email", e.to_string()));
-            }
-            return Err(e);
+        if let Some((email, e)) = self.first_look_alike(tx, &new_emails).await? {
+            return Err(match entry_of(email) {
+                Some((u, _)) => at(plan, u, "email", e.to_string()),
+                None => e,
+            });
         }
         let names: Vec<(&Email, &Username)> = to_create
             .iter()
             .filter_map(|(u, _)| u.username.as_ref().map(|n| (&u.email, n)))
             .collect();
-        if let Some((email, e)) = self.first_look_alike_username(tx.as_mut(), &names).await? {
-            if let Some((u, _)) = to_create.iter().find(|(u, _)| u.email == *email) {
-                return Err(at(u, "username", e.to_string()));
-            }
-            return Err(e);
+        if let Some((email, e)) = self.first_look_alike_username(tx, &names).await? {
+            return Err(match entry_of(email) {
+                Some((u, _)) => at(plan, u, "username", e.to_string()),
+                None => e,
+            });
         }
+        Ok(())
+    }
 
-        let now = Utc::now();
-        let new_users: Vec<NewUser> = to_create
+    /// Inserts the new users in bulk; a taken email or username names its entry.
+    async fn insert_planned(
+        &self,
+        tx: &mut dyn Tx,
+        plan: &FixturePlan,
+        decided: &Decided<'_>,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<Vec<crate::user::User>, CoreError> {
+        let new_users: Vec<NewUser> = decided
+            .to_create
             .iter()
-            .zip(hashes)
+            .zip(&decided.hashes)
             .map(|((u, _), hash)| NewUser {
                 email: u.email.clone(),
                 username: u.username.clone(),
@@ -257,7 +315,7 @@ impl Gatehouse {
                 affiliations: u.affiliations.clone(),
                 active: u.active,
                 confirmed_at: u.confirmed.then_some(now),
-                password_hash: hash,
+                password_hash: hash.clone(),
                 user_type: Some(
                     u.user_type
                         .clone()
@@ -267,10 +325,10 @@ impl Gatehouse {
                 editorial_scope: u.editorial_scope.clone(),
             })
             .collect();
-        let created = tx.insert_users(&new_users).await.map_err(|e| match &e {
+        tx.insert_users(&new_users).await.map_err(|e| match &e {
             crate::store::StoreError::Conflict { field, value } => {
                 // The store names the value as given; usernames clash whatever their case.
-                let which = to_create.iter().find(|(u, _)| match field {
+                let which = decided.to_create.iter().find(|(u, _)| match field {
                     ConflictField::Email => u.email.as_str() == value,
                     ConflictField::Username => u
                         .username
@@ -279,17 +337,34 @@ impl Gatehouse {
                     ConflictField::ServiceTokenName => false,
                 });
                 match which {
-                    Some((u, _)) => at(u, field.as_str(), format!("{e}; choose another {field}")),
+                    Some((u, _)) => at(
+                        plan,
+                        u,
+                        field.as_str(),
+                        format!("{e}; choose another {field}"),
+                    ),
                     None => CoreError::Conflict(format!("{}: {e}", plan.file)),
                 }
             }
             _ => e.into(),
-        })?;
-        progress(plan.users.len() as u64 / 2);
+        })
+    }
 
-        let label = self.actor_label(tx.as_mut(), ctx).await?;
+    /// The entries' allow grants, and one history event per created user.
+    #[allow(clippy::too_many_arguments)]
+    async fn grant_and_record(
+        &self,
+        tx: &mut dyn Tx,
+        ctx: &Context,
+        plan: &FixturePlan,
+        created: &[crate::user::User],
+        to_create: &[(&FixtureUser, &'static str)],
+        now: chrono::DateTime<Utc>,
+        progress: &(dyn Fn(u64) + Send + Sync),
+    ) -> Result<(), CoreError> {
+        let label = self.actor_label(tx, ctx).await?;
         let mut events = Vec::with_capacity(created.len());
-        for (i, (user, (fixture, source))) in created.iter().zip(&to_create).enumerate() {
+        for (i, (user, (fixture, source))) in created.iter().zip(to_create).enumerate() {
             for p in &fixture.allow {
                 tx.add_grant(&Grant {
                     effect: Effect::Allow,
@@ -322,22 +397,31 @@ impl Gatehouse {
             }
         }
         tx.record_many(&events).await?;
-        tx.commit().await?;
-        progress(plan.users.len() as u64);
-        let created_n = created.len();
-        Ok(FixtureReport {
-            file: plan.file.clone(),
-            skipped: outcomes.len() - created_n,
-            created: created_n,
-            entries: outcomes,
-            default_admin: (plan.default_admin && created_n > 0)
-                .then(|| self.settings.admin_email.to_string()),
-            generated_password: if created_n > 0 { generated } else { None },
-        })
+        Ok(())
     }
 }
 
 /// Hashes passwords on blocking threads, two at a time (one per core here).
+/// What the load decided before writing: each entry's outcome, the entries to create
+/// with their password source, their hashes, and the default admin's generated password.
+struct Decided<'p> {
+    outcomes: Vec<FixtureOutcome>,
+    to_create: Vec<(&'p FixtureUser, &'static str)>,
+    hashes: Vec<Option<PasswordHash>>,
+    generated: Option<String>,
+}
+
+/// An error naming the file, the entry (number and email) and the field.
+fn at(plan: &FixturePlan, u: &FixtureUser, field: &str, msg: String) -> CoreError {
+    CoreError::invalid(
+        field,
+        format!(
+            "{}: entry {} (`{}`): field `{field}`: {msg}",
+            plan.file, u.index, u.email
+        ),
+    )
+}
+
 async fn hash_many(clear: Vec<(usize, Password)>) -> Result<Vec<(usize, PasswordHash)>, CoreError> {
     if clear.is_empty() {
         return Ok(Vec::new());
