@@ -8,6 +8,7 @@
 
 use serde::Serialize;
 
+use crate::audience::Holds;
 use crate::bits::{PrivId, NONE};
 use crate::compile::{CompiledPolicy, QueryInfo};
 use crate::effective::{EffectiveSet, F_HELD, F_PUBLIC, F_USER};
@@ -378,6 +379,25 @@ impl CompiledPolicy {
         }
     }
 
+    /// The strings a check of `privilege` on `item` tests, per form (the privilege, then its
+    /// status form if the item's status adds one): for each suffix (plain, `:owner`,
+    /// `:editor`) its global id ([`NONE`] when the policy does not know it) and its text.
+    pub(crate) fn tested_strings(
+        &self,
+        privilege: &str,
+        item: Option<&ItemRef<'_>>,
+    ) -> Vec<[(PrivId, String); 3]> {
+        let q = self.query(privilege);
+        let (forms, status) = self.forms(q, item);
+        let tested = Tested { q: q.text, status };
+        (0..forms.n)
+            .map(|f| {
+                let at = |slot: usize| (forms.ids[f][slot], tested.text(f, SUFFIXES[slot]));
+                [at(0), at(1), at(2)]
+            })
+            .collect()
+    }
+
     /// The ids of the status form of a query whose table is `by_status`, for `item`.
     #[inline]
     fn status_form<'t>(
@@ -402,13 +422,12 @@ impl CompiledPolicy {
         set: &EffectiveSet,
         item: &ItemRef<'_>,
     ) -> bool {
-        if !self.is_scoped(item.dataset()) {
-            return true;
-        }
-        if user.editorial_scope.is_empty() {
-            return !set.editperms_none;
-        }
-        user.editorial_scope.iter().any(|f| f.matches(item))
+        crate::audience::scope_admits(
+            self.is_scoped(item.dataset()),
+            user,
+            set.editperms_none,
+            item,
+        )
     }
 }
 
@@ -493,6 +512,59 @@ impl<'a> Subject<'a> {
         let mut sink = Keep(Vec::new());
         let mask = self.evaluate(self.policy.query(privilege), item, &mut sink);
         Decision::from_mask(mask, sink.0)
+    }
+
+    /// The policy this handle asks.
+    pub(crate) fn policy(&self) -> &'a CompiledPolicy {
+        self.policy
+    }
+
+    /// The user's facts, or `None` for an anonymous visitor.
+    pub(crate) fn user_facts(&self) -> Option<&'a UserFacts> {
+        match self.who {
+            Who::Anonymous => None,
+            Who::User(u, _) => Some(u),
+        }
+    }
+
+    /// What this subject holds for `privilege` on `item`, leaving open the facts that
+    /// differ between users of one shape: whether they own the item, whether it is in their
+    /// editorial scope, whether they are active. [`Holds::mask`] closes them for one user and
+    /// gives exactly [`Subject::mask`] (the property tests hold the two equal).
+    pub fn holds(&self, privilege: &str, item: Option<&ItemRef<'_>>) -> Holds {
+        let p = self.policy;
+        let q = p.query(privilege);
+        let (forms, status) = p.forms(q, item);
+        let tested = Tested { q: q.text, status };
+        let mut h = Holds::default();
+        let (set, editperms_none) = match self.who {
+            Who::Anonymous => {
+                h.public = (0..forms.n).any(|f| p.public.has(forms.ids[f][0]));
+                return h;
+            }
+            Who::User(_, set) => (set, set.editperms_none),
+        };
+        let has_extras = !set.extras.is_empty();
+        let resolve = |f: usize, slot: usize| -> PrivId {
+            let id = forms.ids[f][slot];
+            if id != NONE || !has_extras {
+                return id;
+            }
+            set.extra_id(&tested.parts(f, SUFFIXES[slot]))
+                .unwrap_or(NONE)
+        };
+        h.editperms_none_by_default = editperms_none;
+        for f in 0..forms.n {
+            let public = forms.ids[f][0];
+            h.public |= p.public.has(public) && !set.denied.has(public);
+            let plain = resolve(f, 0);
+            h.user |= set.held.has(plain) || (set.superuser && !set.denied.has(plain));
+            if item.is_some() {
+                h.owner |= set.held.has(resolve(f, 1));
+                h.editor |= set.held.has(resolve(f, 2));
+            }
+        }
+        h
     }
 
     /// Whether this is a user holding `superuser-access` (and active).

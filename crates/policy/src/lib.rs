@@ -1,12 +1,14 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
+mod audience;
 mod bits;
 mod cache;
 mod compile;
 mod config;
 mod decide;
 mod effective;
+mod filter;
 mod ident;
 mod item;
 mod json;
@@ -15,6 +17,7 @@ mod reasons;
 mod show;
 mod table;
 
+pub use audience::{Condition, Exclude, Holds, RoleGives, SystemGives, TypeHolds, WhoCan};
 pub use cache::EffectiveCache;
 pub use compile::{CompileError, CompiledPolicy};
 pub use config::{
@@ -25,6 +28,7 @@ pub use decide::{
     Decision, Query, Reason, ReasonKind, StaleSet, Subject, EDITOR, OWNER, PUBLIC, USER,
 };
 pub use effective::EffectiveSet;
+pub use filter::{Coverage, FilterCondition, ListFilter, OwnerIs};
 pub use ident::{
     split_scope, IdentError, Privilege, RoleName, Scope, SystemRole, TypeName, UserId,
     MAX_PRIVILEGE_LEN,

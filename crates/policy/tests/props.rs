@@ -473,4 +473,77 @@ proptest! {
             }
         }
     }
+
+    /// (e) Who-can agrees with check for every user: a user with nothing of their own is
+    /// answered by their type's entry, others by their own holds; anonymous by `anonymous`.
+    #[test]
+    fn who_can_agrees_with_check(
+        g in policy_gen(),
+        users in (user_gen(1), user_gen(2), user_gen(3)),
+        items in prop::collection::vec(item_gen(), 1..4),
+    ) {
+        let c = case(&g);
+        let mut all = vec![users.0, users.1, users.2];
+        // The same users with nothing of their own: answered from the types.
+        for u in all.clone() {
+            all.push(UserFacts { entries: vec![], allow: vec![], deny: vec![], ..u });
+        }
+        let mut items: Vec<Option<&Item>> = items.iter().map(Some).collect();
+        items.push(None);
+        for q in queries() {
+            for item in &items {
+                let view = item.map(Item::view);
+                let who = c.policy.who_can(q, view.as_ref());
+                prop_assert_eq!(who.anonymous, c.policy.check_anonymous(q, view.as_ref()).allowed);
+                for u in &all {
+                    let set = c.policy.effective(u);
+                    let plain = u.entries.is_empty() && u.allow.is_empty() && u.deny.is_empty();
+                    let holds = if plain {
+                        who.holds_of_type(u.user_type.as_ref())
+                    } else {
+                        c.policy.subject(u, &set).unwrap().holds(q, view.as_ref())
+                    };
+                    let want = c.policy.check(u, q, view.as_ref()).mask;
+                    prop_assert_eq!(who.mask(&holds, u, view.as_ref()), want,
+                        "{} on {:?} by {:?}: {:?}", q, item, u, who);
+                }
+            }
+        }
+    }
+
+    /// (f) A list filter admits exactly what check allows, with the same bits, item by item.
+    #[test]
+    fn list_filter_agrees_with_check(
+        g in policy_gen(),
+        users in (user_gen(1), user_gen(2), user_gen(3)),
+        items in prop::collection::vec(item_gen(), 4..12),
+    ) {
+        let c = case(&g);
+        let users = [users.0, users.1, users.2];
+        let sets: Vec<_> = users.iter().map(|u| c.policy.effective(u)).collect();
+        for q in queries() {
+            for ds in ["eprint", "user", "saved_search"] {
+                let mut subjects = vec![(None, c.policy.anonymous())];
+                for (u, set) in users.iter().zip(&sets) {
+                    subjects.push((Some(u), c.policy.subject(u, set).unwrap()));
+                }
+                for (u, subject) in subjects {
+                    let filter = subject.list_filter(q, ds);
+                    for item in items.iter().filter(|i| i.dataset == ds) {
+                        let view = item.view();
+                        let want = match u {
+                            Some(u) => c.policy.check(u, q, Some(&view)).mask,
+                            None => c.policy.check_anonymous(q, Some(&view)).mask,
+                        };
+                        prop_assert_eq!(filter.mask(&view), want, "{} on {:?} by {:?}: {:?}", q, item, u, filter);
+                        match filter.coverage {
+                            gatehouse_policy::Coverage::All => prop_assert!(want != 0),
+                            gatehouse_policy::Coverage::None => prop_assert_eq!(want, 0),
+                            gatehouse_policy::Coverage::Some => {}
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
