@@ -60,6 +60,16 @@ pub enum Command {
     /// Exits 0 when allowed and 3 when denied. The answer is the EPrints bitmask: 1 public,
     /// 2 user holds the privilege, 4 owner of the item, 8 item in the editorial scope.
     Check(CheckArgs),
+    /// Who may exercise a privilege (on an item): the user types, roles and system roles that
+    /// give it, the owner and editor conditions, the users whose own entries or grants change
+    /// the answer, and the denies and `-p` removals that take it away.
+    ///
+    /// Agrees with `check` for every user. With `--users`, also lists the admitted users, a
+    /// page at a time (`--after` the last id printed).
+    WhoCan(WhoCanArgs),
+    /// Which items of a dataset a user may act on, as a filter a search index can apply:
+    /// all, none, or conditions (owner, status, editorial scope) each with its bit.
+    Filter(FilterArgs),
     /// List a user's effective privileges with where each comes from, and the public ones.
     Privileges {
         /// The user: email or id.
@@ -439,6 +449,49 @@ pub struct CheckArgs {
     /// Print the chain of reasons for people.
     #[arg(long)]
     pub explain: bool,
+}
+
+/// `who-can`
+#[derive(Debug, Args)]
+pub struct WhoCanArgs {
+    /// The privilege, e.g. eprint/edit.
+    pub privilege: String,
+    #[arg(
+        long,
+        value_name = "JSON",
+        help = r#"The item as JSON: {"dataset":"eprint","status":"buffer","owners":[3],"fields":{"divisions":["law"]}}"#
+    )]
+    pub item: Option<String>,
+    /// Also list the users admitted, by id.
+    #[arg(long)]
+    pub users: bool,
+    /// With --users: only users with a larger id (the `next` of the previous page).
+    #[arg(long, value_name = "ID", default_value_t = 0, requires = "users")]
+    pub after: i64,
+    /// With --users: at most this many users (1 to 1000).
+    #[arg(long, value_name = "N", default_value_t = 100, requires = "users",
+          value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub limit: u64,
+}
+
+/// `filter`
+#[derive(Debug, Args)]
+pub struct FilterArgs {
+    /// The user: email or id.
+    #[arg(
+        long,
+        required_unless_present = "anonymous",
+        conflicts_with = "anonymous"
+    )]
+    pub user: Option<String>,
+    /// The filter for anonymous visitors.
+    #[arg(long)]
+    pub anonymous: bool,
+    /// The privilege, e.g. eprint/view.
+    pub privilege: String,
+    /// The dataset of the items listed [default: the privilege's first segment].
+    #[arg(long)]
+    pub dataset: Option<String>,
 }
 
 /// `policy ...`

@@ -275,6 +275,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Roles(cmd) => commands::roles::roles(&app, cmd).await,
         Command::Access(cmd) => commands::roles::access(&app, cmd).await,
         Command::Check(args) => commands::check::check(&app, args).await,
+        Command::WhoCan(args) => commands::platform::who_can(&app, args).await,
+        Command::Filter(args) => commands::platform::filter(&app, args).await,
         Command::Privileges { user } => commands::audit::privileges(&app, &user).await,
         Command::Policy(cmd) => commands::policy::policy(&app, cmd).await,
         Command::History(args) => commands::audit::history(&app, args).await,

@@ -11,6 +11,7 @@ pub mod load;
 pub mod login;
 mod lookalike;
 pub mod password_work;
+pub mod platform;
 pub mod service;
 pub mod snapshot;
 pub mod store;
@@ -26,6 +27,7 @@ pub use error::CoreError;
 pub use hash::{HashLimits, PasswordHash, Verified};
 pub use load::{FilePassword, FixtureOutcome, FixturePlan, FixtureReport, FixtureUser};
 pub use login::LoginRefusal;
+pub use platform::{AdmittedPage, AdmittedUser, EffectiveView, Expand, UserHolds, WhoCanView};
 pub use service::{hash_password, Actor, Changed, Context, Gatehouse, Settings, UserRef};
 pub use store::{
     Credential, CredentialKind, GrantFilter, HistoryFilter, LinkPurpose, NewCredential, Page,

@@ -46,6 +46,8 @@ pub struct Snapshot {
     tokens: RwLock<HashMap<String, TokenEntry>>,
     /// Service tokens' effective sets, by credential id.
     services: RwLock<HashMap<i64, Arc<ServiceSubject>>>,
+    /// Users with entries or grants of their own (who-can's index), read on first use.
+    own: RwLock<Option<Arc<crate::platform::OwnIndex>>>,
 }
 
 impl Snapshot {
@@ -57,6 +59,7 @@ impl Snapshot {
             emails: RwLock::new(HashMap::new()),
             tokens: RwLock::new(HashMap::new()),
             services: RwLock::new(HashMap::new()),
+            own: RwLock::new(None),
         }
     }
 
@@ -107,6 +110,17 @@ impl Snapshot {
             }
         }
         subject
+    }
+
+    /// Who-can's index of users with entries or grants of their own, if read already.
+    pub(crate) fn own_index(&self) -> Option<Arc<crate::platform::OwnIndex>> {
+        self.own.read().ok()?.clone()
+    }
+
+    pub(crate) fn keep_own_index(&self, index: Arc<crate::platform::OwnIndex>) {
+        if let Ok(mut own) = self.own.write() {
+            *own = Some(index);
+        }
     }
 
     fn user(&self, who: &UserRef) -> Option<Arc<CachedUser>> {

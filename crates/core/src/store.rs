@@ -107,6 +107,10 @@ pub struct UserQuery {
     pub active: Option<bool>,
     /// Only confirmed (true) or unconfirmed (false) users.
     pub confirmed: Option<bool>,
+    /// Only users with entries of their own (roles or `+`/`-` entries on the user).
+    pub with_entries: bool,
+    /// Only users with a larger id (paging by id, stable while users are added).
+    pub after_id: Option<UserId>,
     /// Skip this many (ordered by id).
     pub offset: u64,
     /// At most this many; 0 means no limit.

@@ -152,6 +152,9 @@ pub struct Condition {
 pub struct WhoCan {
     /// The privilege asked about.
     pub privilege: String,
+    /// The strings a check tests: the privilege and, on a status item, its status form;
+    /// with an item, each also with `:owner` and `:editor`.
+    pub tested: Vec<String>,
     /// Anonymous visitors hold it (bit 1).
     pub anonymous: bool,
     /// Whether the item's dataset is checked against editorial scope (always true without an
@@ -223,6 +226,10 @@ impl CompiledPolicy {
         };
         WhoCan {
             privilege: privilege.to_owned(),
+            tested: tested
+                .iter()
+                .flat_map(|f| f.iter().take(slots).map(|(_, t)| t.clone()))
+                .collect(),
             anonymous: self.anonymous().holds(privilege, item).public,
             scoped: item.is_none_or(|i| self.is_scoped(i.dataset())),
             types,
@@ -233,6 +240,14 @@ impl CompiledPolicy {
             editor: condition(2, "users holding {} whose editorial scope matches the item"),
             excludes: self.excludes_of(&tested, slots),
         }
+    }
+
+    /// Whether a deny of `denied` takes `tested` away (SPEC 7.8: the string itself, and for
+    /// a plain one its `:owner` and `:editor` forms and every status form).
+    pub fn deny_covers(&self, denied: &str, tested: &str) -> bool {
+        deny_coverage(denied, &self.datasets)
+            .iter()
+            .any(|c| c == tested)
     }
 
     /// What the holder of a shared set (a type's, or the untyped one) holds.

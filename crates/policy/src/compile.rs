@@ -153,6 +153,8 @@ pub struct CompiledPolicy {
     /// set derived under another policy is never read with this one's ids.
     pub(crate) id: u64,
     pub(crate) generation: u64,
+    /// A hash of everything the policy was compiled from ([`CompiledPolicy::fingerprint`]).
+    pub(crate) fingerprint: u64,
     pub(crate) config: Arc<PolicyConfig>,
     pub(crate) names: Vec<Box<str>>,
     pub(crate) ids: FxHashMap<Box<str>, PrivId>,
@@ -327,6 +329,7 @@ impl CompiledPolicy {
         let mut policy = CompiledPolicy {
             id: NEXT_POLICY_ID.fetch_add(1, Ordering::Relaxed),
             generation,
+            fingerprint: fingerprint(&config, runtime_roles, grants),
             config: config.clone(),
             names: interner.names,
             ids: interner.ids,
@@ -535,6 +538,15 @@ impl CompiledPolicy {
         self.generation
     }
 
+    /// A hash of everything this policy was compiled from: the catalog and site file (with
+    /// where each entry was written), the run-time roles and the grants to roles and system
+    /// roles. Equal on every node that compiled the same policy (with the same build), and
+    /// different, but for a 1 in 2^64 chance, after any change: a basis for cache
+    /// validators such as an effective set's generation.
+    pub fn fingerprint(&self) -> u64 {
+        self.fingerprint
+    }
+
     /// The configuration this policy was compiled from.
     pub fn config(&self) -> &PolicyConfig {
         &self.config
@@ -622,6 +634,45 @@ impl CompiledPolicy {
             },
         }
     }
+}
+
+/// The hash behind [`CompiledPolicy::fingerprint`]: a fixed hasher (no per-process seed),
+/// over every definition in a fixed order.
+fn fingerprint(config: &PolicyConfig, runtime_roles: &[RoleDef], grants: &[Grant]) -> u64 {
+    let mut h = rustc_hash::FxHasher::default();
+    let role = |r: &RoleDef, h: &mut rustc_hash::FxHasher| {
+        r.name.hash(h);
+        r.entries.hash(h);
+        r.origin.to_string().hash(h);
+    };
+    for r in config.roles().values() {
+        role(r, &mut h);
+    }
+    0xffu8.hash(&mut h);
+    for r in runtime_roles {
+        role(r, &mut h);
+    }
+    0xffu8.hash(&mut h);
+    for t in config.types().values() {
+        t.name.hash(&mut h);
+        t.entries.hash(&mut h);
+        t.origin.to_string().hash(&mut h);
+    }
+    0xffu8.hash(&mut h);
+    for p in config.public() {
+        p.privilege.hash(&mut h);
+        p.from_public_roles.hash(&mut h);
+        p.origin.to_string().hash(&mut h);
+    }
+    config.datasets().statuses.hash(&mut h);
+    config.datasets().scoped.hash(&mut h);
+    for g in grants
+        .iter()
+        .filter(|g| !matches!(g.target, GrantTarget::User(_)))
+    {
+        g.hash(&mut h);
+    }
+    h.finish()
 }
 
 /// Built-in, file and run-time roles in compiled form (run-time ones may not clash).

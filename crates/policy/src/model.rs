@@ -334,7 +334,7 @@ impl fmt::Display for ScopeFilter {
 }
 
 /// Everything the engine needs to know about one user.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Hash)]
 pub struct UserFacts {
     /// The user's id.
     pub id: UserId,

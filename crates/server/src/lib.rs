@@ -2,10 +2,12 @@
 
 pub mod admin;
 pub mod api_access;
+pub mod api_platform;
 pub mod api_session;
 pub mod api_users;
 pub mod client;
 pub mod dto;
+pub mod dto_platform;
 pub mod error;
 pub mod mail;
 pub mod metrics;
@@ -442,6 +444,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/users/{user}/scope", put(api_users::set_scope))
         .route("/api/users/{user}/password", put(api_users::set_password))
         .route("/api/users/{user}/privileges", get(api_users::privileges))
+        .route("/api/users/{user}/effective", get(api_platform::effective))
+        .route("/api/who-can", post(api_platform::who_can))
+        .route("/api/filter", post(api_platform::filter))
         .route(
             "/api/roles",
             get(api_access::roles).post(api_access::create_role),
@@ -465,12 +470,18 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(64 * 1024));
     let batch = Router::new()
         .route("/api/check/batch", post(api_access::batch))
+        .route("/access/v1/evaluations", post(api_platform::az_evaluations))
         .layer(DefaultBodyLimit::max(1024 * 1024));
     Router::new()
         .merge(api)
         .merge(batch)
         .merge(admin::routes())
         .route("/api/openapi.json", get(openapi::serve))
+        .route("/access/v1/evaluation", post(api_platform::az_evaluation))
+        .route(
+            "/.well-known/authzen-configuration",
+            get(api_platform::az_configuration),
+        )
         .route("/healthz", get(api_session::healthz))
         .route("/readyz", get(api_session::readyz))
         .route("/metrics", get(metrics_text))

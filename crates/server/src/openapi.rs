@@ -5,7 +5,7 @@ use axum::Json;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{api_access, api_session, api_users, dto, error};
+use crate::{api_access, api_platform, api_session, api_users, dto, error};
 
 #[derive(Debug)]
 struct BearerAuth;
@@ -87,6 +87,8 @@ impl Modify for BearerAuth {
         api_users::activate, api_users::deactivate, api_users::confirm, api_users::send_confirmation,
         api_users::set_type, api_users::set_roles, api_users::add_entry, api_users::remove_entry,
         api_users::set_scope, api_users::set_password, api_users::privileges,
+        api_platform::effective, api_platform::who_can, api_platform::filter,
+        api_platform::az_evaluation, api_platform::az_evaluations, api_platform::az_configuration,
     ),
     components(schemas(error::ErrorBody, error::ErrorDetail, dto::UserOut, dto::CheckResponse, dto::ReasonOut)),
     tags(
@@ -97,6 +99,8 @@ impl Modify for BearerAuth {
         (name = "grants", description = "allow and deny grants"),
         (name = "tokens", description = "service tokens for repository applications"),
         (name = "history", description = "who changed what"),
+        (name = "platform", description = "what repository platforms ask: effective sets, who may act, list filters"),
+        (name = "authzen", description = "OpenID AuthZEN Authorization API 1.0"),
         (name = "operations", description = "health and readiness"),
     )
 )]

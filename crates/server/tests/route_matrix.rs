@@ -233,6 +233,39 @@ fn routes() -> Vec<Route> {
             "check/any",
             S::OK,
         ),
+        r(
+            Method::GET,
+            |n| format!("/api/users/{}/effective", target(n)),
+            |_| None,
+            "check/any",
+            S::OK,
+        ),
+        r(
+            Method::POST,
+            |_| "/api/who-can".into(),
+            |_| Some(json!({"privilege": "eprint/view"})),
+            "check/any",
+            S::OK,
+        ),
+        r(
+            Method::POST,
+            |_| "/api/filter".into(),
+            |n| Some(json!({"user": target(n), "privilege": "eprint/view"})),
+            "check/any",
+            S::OK,
+        ),
+        r(
+            Method::POST,
+            |_| "/access/v1/evaluation".into(),
+            |n| {
+                Some(
+                    json!({"subject": {"type": "user", "id": target(n)}, "action": {"name": "eprint/view"},
+                            "resource": {"type": "gatehouse", "id": "-"}}),
+                )
+            },
+            "check/any",
+            S::OK,
+        ),
     ]
 }
 

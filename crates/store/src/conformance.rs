@@ -110,6 +110,7 @@ macro_rules! conformance_tests {
             search_matches_every_word_in_any_field,
             search_filters_type_active_confirmed,
             search_takes_wildcards_literally,
+            search_filters_users_with_entries,
             search_follows_writes_in_the_same_transaction,
             reindex_counts_and_keeps_results,
             role_insert_duplicate_is_false,

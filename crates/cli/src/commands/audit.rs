@@ -4,19 +4,27 @@
 use std::fmt::Write as _;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use gatehouse_core::HistoryFilter;
+use gatehouse_core::{EffectiveView, HistoryFilter, PrivilegesView};
 
 use super::user_ref;
 use crate::cli::HistoryArgs;
 use crate::{App, Failure};
 
+/// `privileges --json`: the sources, and the effective answer `GET /api/users/{user}/effective`
+/// gives (with its generation).
+#[derive(serde::Serialize)]
+struct PrivilegesJson<'a> {
+    #[serde(flatten)]
+    view: &'a PrivilegesView,
+    effective: EffectiveView,
+}
+
 /// `privileges USER`
 pub async fn privileges(app: &App, user: &str) -> Result<(), Failure> {
-    let view = app
-        .services()
-        .await?
-        .privileges(&app.ctx, &user_ref(user)?)
-        .await?;
+    let who = user_ref(user)?;
+    let gh = app.services().await?;
+    let view = gh.privileges(&app.ctx, &who).await?;
+    let effective = gh.effective(&app.ctx, &who).await?;
     let mut s = format!("effective privileges of {}", view.user);
     if !view.active {
         s.push_str(" (inactive: only public privileges apply)");
@@ -38,7 +46,14 @@ pub async fn privileges(app: &App, user: &str) -> Result<(), Failure> {
     for p in &view.public {
         let _ = writeln!(s, "  {:<44} {}", p.privilege, p.source);
     }
-    app.out.emit(&s, &view);
+    let _ = writeln!(s, "generation {}", effective.generation);
+    app.out.emit(
+        &s,
+        &PrivilegesJson {
+            view: &view,
+            effective,
+        },
+    );
     Ok(())
 }
 

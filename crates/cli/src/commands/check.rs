@@ -32,21 +32,23 @@ pub fn decision_text(d: &Decision, privilege: &str, explain: bool) -> String {
     s
 }
 
+/// The `--item JSON` of `check` and `who-can`.
+pub(crate) fn parse_item(json: Option<&str>) -> Result<Option<Item>, Failure> {
+    json.map(|j| {
+        serde_json::from_str::<Item>(j).map_err(|e| {
+            Failure::Usage(format!(
+                "invalid --item `{j}`: {e}; expected e.g. {{\"dataset\":\"eprint\",\"status\":\"buffer\",\"owners\":[3]}}"
+            ))
+        })
+    })
+    .transpose()
+}
+
 /// `check`
 pub async fn check(app: &App, args: CheckArgs) -> Result<(), Failure> {
     let privilege = Privilege::new(&args.privilege)
         .map_err(|e| Failure::Core(CoreError::invalid("privilege", e.to_string())))?;
-    let item: Option<Item> = args
-        .item
-        .as_deref()
-        .map(|j| {
-            serde_json::from_str::<Item>(j).map_err(|e| {
-                Failure::Usage(format!(
-                    "invalid --item `{j}`: {e}; expected e.g. {{\"dataset\":\"eprint\",\"status\":\"buffer\",\"owners\":[3]}}"
-                ))
-            })
-        })
-        .transpose()?;
+    let item = parse_item(args.item.as_deref())?;
     let user = args
         .user
         .as_deref()

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod check;
 pub mod fixtures;
+pub mod platform;
 pub mod policy;
 pub mod roles;
 pub mod serve;
@@ -127,6 +128,8 @@ pub(crate) fn query(list: &ListArgs, text: Option<String>) -> Result<UserQuery, 
         },
         offset: list.offset,
         limit: list.limit,
+        with_entries: false,
+        after_id: None,
     })
 }
 

@@ -95,6 +95,8 @@ pub async fn list(
         confirmed: yes_no(&q.confirmed),
         offset: (page - 1) * PAGE_SIZE,
         limit: PAGE_SIZE,
+        with_entries: false,
+        after_id: None,
     };
     let found = match state.0.gh.list_users(admin.ctx(), &query).await {
         Ok(p) => p,

@@ -310,3 +310,72 @@ pub async fn reindex_counts_and_keeps_results(store: Arc<dyn Store>) {
     assert_eq!(find(&mut *tx, "many").await.len(), 1500);
     tx.commit().await.unwrap();
 }
+
+/// `with_entries` keeps only users with entries of their own (who-can's index of users
+/// whose effective set is not their type's), with the other filters and paging.
+pub async fn search_filters_users_with_entries(store: Arc<dyn Store>) {
+    let mut tx = begin(&*store).await;
+    let plain = tx
+        .insert_user(&new_user("plain@example.org"))
+        .await
+        .unwrap();
+    let roles = tx
+        .insert_user(&NewUser {
+            entries: vec!["editor".parse().unwrap()],
+            ..new_user("roles@example.org")
+        })
+        .await
+        .unwrap();
+    let minus = tx
+        .insert_user(&NewUser {
+            entries: vec!["-eprint/view".parse().unwrap()],
+            active: false,
+            ..new_user("minus@example.org")
+        })
+        .await
+        .unwrap();
+    // Entries emptied again count as none.
+    let mut emptied = tx
+        .insert_user(&NewUser {
+            entries: vec!["+x/y".parse().unwrap()],
+            ..new_user("emptied@example.org")
+        })
+        .await
+        .unwrap();
+    emptied.entries.clear();
+    tx.update_user(&emptied).await.unwrap();
+    let page = tx
+        .list_users(&UserQuery {
+            with_entries: true,
+            ..UserQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(ids(&page.items), vec![roles.id, minus.id]);
+    assert_eq!(page.total, 2);
+    let page = tx
+        .list_users(&UserQuery {
+            with_entries: true,
+            active: Some(true),
+            ..UserQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(ids(&page.items), vec![roles.id]);
+    let all = tx.list_users(&UserQuery::default()).await.unwrap();
+    assert!(ids(&all.items).contains(&plain.id) && all.total == 4);
+    // Paging by id: only users after the given one, in id order.
+    let page = tx
+        .list_users(&UserQuery {
+            after_id: Some(roles.id),
+            limit: 1,
+            ..UserQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(ids(&page.items), vec![minus.id]);
+    assert_eq!(
+        page.total, 2,
+        "the total counts every user after the one given"
+    );
+}

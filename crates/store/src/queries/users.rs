@@ -513,6 +513,14 @@ fn push_filters(qb: &mut QueryBuilder<'_, Db>, query: &UserQuery, words: &[Strin
     if let Some(active) = query.active {
         qb.push(" AND u.active = ").push_bind(active);
     }
+    if let Some(after) = query.after_id {
+        qb.push(" AND u.id > ").push_bind(after.0);
+    }
+    if query.with_entries {
+        // Entries are stored as one list value; an empty one encodes the same every time.
+        qb.push(" AND u.entries <> ")
+            .push_bind(dialect::list::<String>(&[]));
+    }
     match query.confirmed {
         Some(true) => {
             qb.push(" AND u.confirmed_at IS NOT NULL");
