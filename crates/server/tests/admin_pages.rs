@@ -528,3 +528,44 @@ async fn user_data_is_escaped() {
         );
     }
 }
+
+/// Issue 11, point 7 (failure 8): a look-alike account is told apart in the list: its
+/// non-ASCII characters are marked with their code points.
+#[tokio::test]
+async fn non_ascii_characters_are_marked_in_the_users_list() {
+    let api = api().await;
+    let u = api
+        .gh()
+        .create_user(
+            &common::operator(),
+            CreateUser {
+                email: Email::new("\u{430}lice@example.org").unwrap(),
+                username: None,
+                full_name: String::new(),
+                affiliations: String::new(),
+                password: PasswordSource::Clear(
+                    Password::new(PASSWORD, &PasswordPolicy::default()).unwrap(),
+                ),
+                active: true,
+                confirm: true,
+                user_type: None,
+                entries: vec![],
+            },
+        )
+        .await
+        .unwrap();
+    let mut b = admin(&api).await;
+    for path in ["/admin/users".to_owned(), format!("/admin/users/{}", u.id)] {
+        let r = b.get(&path).await.expect(StatusCode::OK);
+        assert!(
+            r.text.contains(
+                "<mark class=\"non-ascii\" title=\"non-ASCII character U+0430\">\u{430}</mark>lice@example.org"
+            ),
+            "{path}: {}",
+            r.text
+        );
+    }
+    // Plain ASCII addresses are not marked.
+    let r = b.get("/admin/users").await.expect(StatusCode::OK);
+    assert_eq!(r.text.matches("<mark class=\"non-ascii\"").count(), 1);
+}

@@ -23,6 +23,37 @@ pub fn esc(s: &str) -> String {
     out
 }
 
+/// Escapes `s` and marks every non-ASCII character visibly (issue 11, point 7): a look-alike
+/// such as a Cyrillic `а` in `аdmin@example.org` shows highlighted with its code point as a
+/// tooltip, and an invisible one (zero-width space, bidirectional control) shows as its code
+/// point, so two accounts that render alike can be told apart in the list.
+pub fn esc_marked(s: &str) -> String {
+    if s.is_ascii() {
+        return esc(s);
+    }
+    let mut out = String::with_capacity(s.len() + 64);
+    let mut buf = [0u8; 4];
+    for c in s.chars() {
+        if c.is_ascii() {
+            out.push_str(&esc(c.encode_utf8(&mut buf)));
+        } else if gatehouse_core::text::is_invisible(c) || c.is_control() || c.is_whitespace() {
+            let _ = write!(
+                out,
+                "<mark class=\"non-ascii\" title=\"invisible character U+{:04X}\">U+{:04X}</mark>",
+                u32::from(c),
+                u32::from(c)
+            );
+        } else {
+            let _ = write!(
+                out,
+                "<mark class=\"non-ascii\" title=\"non-ASCII character U+{:04X}\">{c}</mark>",
+                u32::from(c)
+            );
+        }
+    }
+    out
+}
+
 /// Percent-encodes a value for a URL path segment or query value.
 pub fn pct(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

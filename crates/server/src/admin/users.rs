@@ -12,7 +12,7 @@ use gatehouse_core::{
 use gatehouse_policy::{Entry, TypeName, UserId};
 use serde::Deserialize;
 
-use super::html::{button_form, csrf_field, esc, pct, select, text_input};
+use super::html::{button_form, csrf_field, esc, esc_marked, pct, select, text_input};
 use super::{done, error_page, Admin, AdminForm};
 use crate::AppState;
 
@@ -144,8 +144,8 @@ pub async fn list(
             "<tr><td>{id}</td><td><a href=\"/admin/users/{id}\">{email}</a></td><td>{un}</td>\
              <td>{name}</td><td>{aff}</td><td>{ty}</td><td>{act}</td><td>{conf}</td></tr>",
             id = u.id,
-            email = esc(u.email.as_str()),
-            un = esc(u.username.as_ref().map_or("", |n| n.as_str())),
+            email = esc_marked(u.email.as_str()),
+            un = esc_marked(u.username.as_ref().map_or("", |n| n.as_str())),
             name = esc(&u.full_name),
             aff = esc(&u.affiliations),
             ty = esc(&u
@@ -334,8 +334,8 @@ pub async fn show(admin: Admin, State(state): State<AppState>, Path(id): Path<i6
          <dt>Active</dt><dd id=\"state-active\">{act}</dd><dt>Confirmed</dt><dd id=\"state-confirmed\">{conf}</dd>\
          <dt>Password</dt><dd>{pw}</dd><dt>Created</dt><dd>{created}</dd><dt>Updated</dt><dd>{updated}</dd></dl>\
          <div class=\"actions\">",
-        email = esc(user.email.as_str()),
-        un = esc(user.username.as_ref().map_or("—", |u| u.as_str())),
+        email = esc_marked(user.email.as_str()),
+        un = esc_marked(user.username.as_ref().map_or("—", |u| u.as_str())),
         act = if user.active { "yes" } else { "no" },
         conf = user
             .confirmed_at
