@@ -143,8 +143,11 @@ pub struct Config {
     pub database_url: Option<String>,
     /// `server.listen`.
     pub listen: String,
-    /// `server.base_url`: the public URL for links in mail.
+    /// `server.base_url`: the public URL for links in mail and discovery documents.
     pub base_url: String,
+    /// Whether `server.base_url` was set; if not, `serve` derives it from the address it
+    /// really listens on (so `serve --listen` is honoured).
+    pub base_url_set: bool,
     /// `server.secure_cookies`.
     pub secure_cookies: bool,
     /// `server.trusted_proxies`: proxies whose forwarding headers are believed.
@@ -324,6 +327,7 @@ impl Config {
                 "server.listen `{listen}` is not an address like 127.0.0.1:8080 (env GATEHOUSE_SERVER__LISTEN)"
             )));
         }
+        let base_url_set = raw.server.base_url.is_some();
         let base_url = raw
             .server
             .base_url
@@ -368,6 +372,7 @@ impl Config {
             database_url: raw.database_url,
             listen,
             base_url,
+            base_url_set,
             secure_cookies,
             trusted_proxies,
             metrics_listen: raw.server.metrics_listen,

@@ -138,6 +138,20 @@ fn who_can_names_types_roles_conditions_and_excludes() {
         .collect();
     assert!(kinds.contains(&"deny"), "{v}");
     assert!(kinds.contains(&"removal"), "{v}");
+    assert!(v["excludes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["kind"] == "deny"
+            && e["target"] == "user"
+            && e["name"] == "denied@example.org"));
+    assert!(v["excludes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["kind"] == "removal"
+            && e["target"] == "user"
+            && e["name"] == "minus@example.org"));
     assert!(v["users"]
         .as_array()
         .unwrap()
@@ -291,4 +305,20 @@ fn privileges_json_carries_the_effective_answer_and_its_generation() {
         .unwrap()
         .iter()
         .any(|p| p == "special/thing"));
+}
+
+#[test]
+fn discovery_names_the_address_serve_really_listens_on() {
+    let env = Env::new();
+    let server = common::Server::start(&env);
+    let (status, doc) = server.call("GET", "/.well-known/authzen-configuration", None, None);
+    assert_eq!(status, 200);
+    assert_eq!(
+        doc["policy_decision_point"],
+        format!("http://{}", server.addr)
+    );
+    assert_eq!(
+        doc["access_evaluation_endpoint"],
+        format!("http://{}/access/v1/evaluation", server.addr)
+    );
 }

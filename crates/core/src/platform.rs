@@ -9,8 +9,8 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use gatehouse_policy::{
-    CompiledPolicy, Effect, Entry, GrantTarget, Holds, ItemRef, ListFilter, Privilege, UserId,
-    WhoCan,
+    CompiledPolicy, Effect, EffectiveSet, Entry, GrantTarget, Holds, ItemRef, ListFilter,
+    Privilege, UserId, WhoCan,
 };
 use serde::Serialize;
 
@@ -44,6 +44,10 @@ pub struct EffectiveView {
     pub privileges: Vec<String>,
     /// Privileges denied to them (a deny always wins).
     pub denied: Vec<String>,
+    /// The public privileges (bit 1, held by anonymous visitors too) as this user sees
+    /// them: a public privilege denied to the user is not here, so a platform that tests
+    /// public privileges without a user (EPrints' `allow_anybody`) can still honour the deny.
+    pub public: Vec<String>,
     /// Editorial scope filters (`field=value,value;field=value`), OR-ed.
     pub editorial_scope: Vec<String>,
     /// Whether they hold `superuser-access` (and are active).
@@ -113,16 +117,53 @@ pub struct Expand {
 
 /// Users whose effective set is not their type's (own entries or grants), with their facts:
 /// who-can's index, kept per snapshot.
+///
+/// Users of one shape share one effective set (the cache's sharing), so a who-can computes
+/// what each distinct set holds once, not once per user.
 #[derive(Debug, Default)]
 pub struct OwnIndex {
     users: Vec<Arc<CachedUser>>,
     ids: HashMap<UserId, usize>,
+    /// The distinct effective sets of the indexed users, each with one user holding it.
+    sets: Vec<(Arc<EffectiveSet>, usize)>,
+    /// Per user (same order as `users`), the index of their set in `sets`.
+    set_of: Vec<usize>,
+    /// The users with a deny or a `-p` entry of their own (who-can's excludes).
+    with_excludes: Vec<usize>,
 }
 
 impl OwnIndex {
     /// The indexed user `id`, if they have entries or grants of their own.
     pub fn get(&self, id: UserId) -> Option<&Arc<CachedUser>> {
         self.ids.get(&id).and_then(|i| self.users.get(*i))
+    }
+
+    /// What each distinct set holds of `privilege` on `item`, in `sets` order.
+    fn set_holds(
+        &self,
+        policy: &CompiledPolicy,
+        privilege: &str,
+        item: Option<&ItemRef<'_>>,
+    ) -> Vec<Holds> {
+        self.sets
+            .iter()
+            .map(|(set, rep)| {
+                self.users
+                    .get(*rep)
+                    .and_then(|u| policy.subject(&u.facts, set).ok())
+                    .map(|s| s.holds(privilege, item))
+                    .unwrap_or_default()
+            })
+            .collect()
+    }
+
+    /// What indexed user number `i` holds, from `set_holds`.
+    fn holds_at(&self, set_holds: &[Holds], i: usize) -> Holds {
+        self.set_of
+            .get(i)
+            .and_then(|s| set_holds.get(*s))
+            .copied()
+            .unwrap_or_default()
     }
 
     /// How many users are indexed.
@@ -164,6 +205,8 @@ fn user_excludes(policy: &CompiledPolicy, answer: &mut WhoCan, user: &CachedUser
                 kind: "deny",
                 privilege: d.to_string(),
                 by: format!("user `{email}`"),
+                target: "user",
+                name: email.to_string(),
             });
         }
     }
@@ -174,6 +217,8 @@ fn user_excludes(policy: &CompiledPolicy, answer: &mut WhoCan, user: &CachedUser
                     kind: "removal",
                     privilege: p.to_string(),
                     by: format!("user `{email}` entry {}", i + 1),
+                    target: "user",
+                    name: email.to_string(),
                 });
             }
         }
@@ -286,6 +331,16 @@ impl Gatehouse {
                 .into_iter()
                 .map(|(p, _)| p)
                 .collect(),
+            public: policy
+                .list_public()
+                .into_iter()
+                .filter(|p| {
+                    policy
+                        .subject(facts, &set)
+                        .is_ok_and(|s| s.mask(&p.privilege, None) & gatehouse_policy::PUBLIC != 0)
+                })
+                .map(|p| p.privilege)
+                .collect(),
             editorial_scope: facts
                 .editorial_scope
                 .iter()
@@ -315,11 +370,11 @@ impl Gatehouse {
         let policy = self.policy_in(&snap).await?;
         let view = item.map(gatehouse_policy::Item::view);
         let mut answer = policy.who_can(privilege.as_str(), view.as_ref());
-        let own = self.own_index(&snap).await?;
+        let own = self.own_index(&snap, &policy).await?;
+        let set_holds = own.set_holds(&policy, privilege.as_str(), view.as_ref());
         let mut users = Vec::new();
-        for u in &own.users {
-            let holds = self.holds_of(&policy, u, privilege.as_str(), view.as_ref());
-            user_excludes(&policy, &mut answer, u);
+        for (i, u) in own.users.iter().enumerate() {
+            let holds = own.holds_at(&set_holds, i);
             if holds != answer.holds_of_type(u.facts.user_type.as_ref()) {
                 users.push(UserHolds {
                     id: u.user.id,
@@ -328,10 +383,15 @@ impl Gatehouse {
                 });
             }
         }
+        for &i in &own.with_excludes {
+            if let Some(u) = own.users.get(i) {
+                user_excludes(&policy, &mut answer, u);
+            }
+        }
         let admitted = match expand {
             None => None,
             Some(e) => Some(
-                self.admitted(&policy, &answer, &own, privilege, view.as_ref(), e)
+                self.admitted(&answer, &own, &set_holds, view.as_ref(), e)
                     .await?,
             ),
         };
@@ -342,36 +402,13 @@ impl Gatehouse {
         })
     }
 
-    /// What `user` holds, from their (cached) effective set.
-    fn holds_of(
-        &self,
-        policy: &CompiledPolicy,
-        user: &CachedUser,
-        privilege: &str,
-        item: Option<&ItemRef<'_>>,
-    ) -> Holds {
-        let version = u64::try_from(user.user.version).unwrap_or(0);
-        let set = self.cache.get(policy, &user.facts, version);
-        match policy.subject(&user.facts, &set) {
-            Ok(s) => s.holds(privilege, item),
-            Err(_) => {
-                let set = policy.effective(&user.facts);
-                policy
-                    .subject(&user.facts, &set)
-                    .map(|s| s.holds(privilege, item))
-                    .unwrap_or_default()
-            }
-        }
-    }
-
     /// One page of the users a who-can answer admits, scanning users by id after
     /// `expand.after`.
     async fn admitted(
         &self,
-        policy: &CompiledPolicy,
         answer: &WhoCan,
         own: &OwnIndex,
-        privilege: &Privilege,
+        set_holds: &[Holds],
         item: Option<&ItemRef<'_>>,
         expand: Expand,
     ) -> Result<AdmittedPage, CoreError> {
@@ -396,12 +433,9 @@ impl Gatehouse {
             for user in page {
                 scanned += 1;
                 after = user.id.0;
-                let (holds, facts) = match own.get(user.id) {
-                    Some(c) => (
-                        self.holds_of(policy, c, privilege.as_str(), item),
-                        c.facts.clone(),
-                    ),
-                    None => {
+                let (holds, facts) = match own.ids.get(&user.id).map(|i| (*i, own.users.get(*i))) {
+                    Some((i, Some(c))) => (own.holds_at(set_holds, i), c.facts.clone()),
+                    _ => {
                         let facts = user.facts(Vec::new(), Vec::new());
                         (answer.holds_of_type(facts.user_type.as_ref()), facts)
                     }
@@ -432,7 +466,11 @@ impl Gatehouse {
 
     /// The users with entries or grants of their own, with their facts: read once per
     /// snapshot (two queries), then shared by every who-can at that data version.
-    pub(crate) async fn own_index(&self, snap: &Snapshot) -> Result<Arc<OwnIndex>, CoreError> {
+    pub(crate) async fn own_index(
+        &self,
+        snap: &Snapshot,
+        policy: &CompiledPolicy,
+    ) -> Result<Arc<OwnIndex>, CoreError> {
         if let Some(index) = snap.own_index() {
             return Ok(index);
         }
@@ -469,10 +507,23 @@ impl Gatehouse {
         drop(tx);
         users.sort_by_key(|u| u.id);
         let mut index = OwnIndex::default();
+        let mut set_ids: HashMap<*const EffectiveSet, usize> = HashMap::new();
         for user in users {
             let (allow, deny) = grants.remove(&user.id).unwrap_or_default();
             let facts = user.facts(allow, deny);
-            index.ids.insert(user.id, index.users.len());
+            let i = index.users.len();
+            let version = u64::try_from(user.version).unwrap_or(0);
+            let set = self.cache.get(policy, &facts, version);
+            let s = *set_ids.entry(Arc::as_ptr(&set)).or_insert_with(|| {
+                index.sets.push((set.clone(), i));
+                index.sets.len() - 1
+            });
+            index.set_of.push(s);
+            if !facts.deny.is_empty() || facts.entries.iter().any(|e| matches!(e, Entry::Minus(_)))
+            {
+                index.with_excludes.push(i);
+            }
+            index.ids.insert(user.id, i);
             index.users.push(Arc::new(CachedUser { user, facts }));
         }
         let index = Arc::new(index);

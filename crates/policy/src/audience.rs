@@ -135,6 +135,10 @@ pub struct Exclude {
     /// Who it applies to, in words: `role `admin``, `system role `any_user``,
     /// `user type `editor` entry 3`, `role `r` entry 2`.
     pub by: String,
+    /// Who it applies to, for programs: `user`, `role`, `user_type` or `system_role`.
+    pub target: &'static str,
+    /// The target's name (a role, type or system role name; a user's email).
+    pub name: String,
 }
 
 /// The condition on owners or on editorial scope that an item adds.
@@ -338,6 +342,8 @@ impl CompiledPolicy {
                     kind: "deny",
                     privilege: d.to_string(),
                     by: format!("role `{}`", role.name),
+                    target: "role",
+                    name: role.name.to_string(),
                 });
             }
         }
@@ -346,6 +352,8 @@ impl CompiledPolicy {
                 kind: "deny",
                 privilege: d.to_string(),
                 by: format!("system role `{sr}`"),
+                target: "system_role",
+                name: sr.to_string(),
             });
         }
         for ty in self.config.types().values() {
@@ -356,6 +364,8 @@ impl CompiledPolicy {
                             kind: "removal",
                             privilege: p.to_string(),
                             by: format!("user type `{}` entry {}", ty.name, i + 1),
+                            target: "user_type",
+                            name: ty.name.to_string(),
                         });
                     }
                 }
@@ -368,6 +378,8 @@ impl CompiledPolicy {
                         kind: "removal",
                         privilege: self.name(*id).to_owned(),
                         by: format!("role `{}` entry {}", role.name, i + 1),
+                        target: "role",
+                        name: role.name.to_string(),
                     });
                 }
             }

@@ -33,6 +33,8 @@ pub struct EffectiveOut {
     pub privileges: Vec<String>,
     /// Privileges denied to them.
     pub denied: Vec<String>,
+    /// The public privileges as this user sees them (minus those denied to them).
+    pub public: Vec<String>,
     /// Editorial scope filters (`field=value,value;field=value`), OR-ed.
     pub editorial_scope: Vec<String>,
     /// Whether they hold `superuser-access` (every privilege not denied).
@@ -54,6 +56,7 @@ impl From<EffectiveView> for EffectiveOut {
             roles: v.roles,
             privileges: v.privileges,
             denied: v.denied,
+            public: v.public,
             editorial_scope: v.editorial_scope,
             superuser: v.superuser,
             generation: v.generation,
@@ -153,6 +156,10 @@ pub struct ExcludeOut {
     pub privilege: String,
     /// Who it applies to, in words.
     pub by: String,
+    /// Who it applies to, for programs: `user`, `role`, `user_type` or `system_role`.
+    pub target: String,
+    /// The target's name: a role, type or system role name, or the user's email.
+    pub name: String,
 }
 
 /// A user whose own entries or grants change their answer.
@@ -275,6 +282,8 @@ impl From<WhoCanView> for WhoCanOut {
                     kind: e.kind.to_owned(),
                     privilege: e.privilege,
                     by: e.by,
+                    target: e.target.to_owned(),
+                    name: e.name,
                 })
                 .collect(),
             users: v

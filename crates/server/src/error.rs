@@ -21,9 +21,11 @@ pub struct ErrorBody {
 /// A stable code and a message for people.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
-    /// Stable code: `bad_json`, `invalid`, `not_found`, `conflict`, `unauthorized`,
-    /// `forbidden`, `invalid_credentials`, `email_unconfirmed`, `account_disabled`,
-    /// `too_many_requests`, `payload_too_large`, `internal`.
+    /// Stable code: `bad_json`, `bad_request`, `invalid`, `not_found`, `conflict`,
+    /// `unauthorized`, `forbidden`, `invalid_credentials`, `email_unconfirmed`,
+    /// `account_disabled`, `method_not_allowed`, `unsupported_media_type`,
+    /// `too_many_requests`, `payload_too_large`, `timeout`, `unavailable`, `internal`
+    /// (docs/api.md, "Errors").
     pub code: String,
     /// What went wrong, naming the bad value or field.
     pub message: String,

@@ -58,6 +58,10 @@ async fn effective_is_cached_by_generation_and_changes_with_every_input() {
         .collect();
     assert!(privs.contains(&"eprint/buffer/edit:editor"), "{privs:?}");
     assert_eq!(r.body["superuser"], false);
+    assert!(r.body["public"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("eprint/archive/view")));
     let tag = r.headers[header::ETAG].to_str().unwrap().to_owned();
     assert_eq!(
         tag,
@@ -130,6 +134,11 @@ async fn effective_is_cached_by_generation_and_changes_with_every_input() {
         .as_array()
         .unwrap()
         .contains(&json!("eprint/view")));
+    // Denying `eprint/view` covers its status forms, the public `eprint/archive/view` too.
+    assert!(!t.body["public"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("eprint/archive/view")));
     expect_new(
         t.headers[header::ETAG].to_str().unwrap().to_owned(),
         "a role grant",
@@ -145,6 +154,38 @@ async fn effective_is_cached_by_generation_and_changes_with_every_input() {
         t.headers[header::ETAG].to_str().unwrap().to_owned(),
         "a policy reload",
     );
+}
+
+/// A public privilege denied to one user is not in their `public` list (EPrints tests public
+/// privileges without a user; the list lets a platform honour the deny).
+#[tokio::test]
+async fn effective_public_list_leaves_out_what_is_denied_to_the_user() {
+    let api = Api::new().await;
+    let dep = api.user("dep@example.org", "user").await;
+    let token = api.login("dep@example.org").await;
+    api.gh()
+        .grant(
+            &operator(),
+            gatehouse_policy::Effect::Deny,
+            Privilege::new("eprint/archive/view").unwrap(),
+            &gatehouse_core::GrantTo::User(UserRef::Id(gatehouse_policy::UserId(dep))),
+        )
+        .await
+        .unwrap();
+    let r = api
+        .get(&format!("/api/users/{dep}/effective"), &token)
+        .await
+        .expect(StatusCode::OK);
+    let public = r.body["public"].as_array().unwrap();
+    assert!(
+        !public.contains(&json!("eprint/archive/view")),
+        "{public:?}"
+    );
+    assert!(!public.is_empty());
+    assert!(r.body["denied"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("eprint/archive/view")));
 }
 
 #[tokio::test]

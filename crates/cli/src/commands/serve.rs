@@ -92,6 +92,19 @@ pub async fn serve(app: &App, listen: Option<String>) -> Result<(), Failure> {
             "invalid listen address `{addr_text}`; use e.g. 127.0.0.1:8080"
         ))
     })?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| Failure::Usage(format!("cannot listen on {addr}: {e}")))?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| Failure::Internal(e.to_string()))?;
+    // Without `server.base_url`, links and discovery documents name the address really
+    // listened on (`--listen`, or port 0 resolved).
+    let base_url = if app.config.base_url_set {
+        app.config.base_url.clone()
+    } else {
+        format!("http://{local}")
+    };
     let gh = app.services().await?;
     // Every node signs known-device cookies with the same key, kept in the database.
     let device_key = gh
@@ -105,7 +118,7 @@ pub async fn serve(app: &App, listen: Option<String>) -> Result<(), Failure> {
         gh,
         mailer(app)?,
         ServerSettings {
-            base_url: app.config.base_url.clone(),
+            base_url,
             secure_cookies: app.config.secure_cookies,
             lifetimes: Lifetimes::default(),
             trusted_proxies: app.config.trusted_proxies.clone(),
@@ -114,12 +127,6 @@ pub async fn serve(app: &App, listen: Option<String>) -> Result<(), Failure> {
             device_keys,
         },
     );
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| Failure::Usage(format!("cannot listen on {addr}: {e}")))?;
-    let local = listener
-        .local_addr()
-        .map_err(|e| Failure::Internal(e.to_string()))?;
     tracing::info!(address = %local, "listening");
     if let Some(metrics_addr) = &app.config.metrics_listen {
         let metrics_listener = tokio::net::TcpListener::bind(metrics_addr)
