@@ -105,7 +105,14 @@ impl Gatehouse {
         }
         let hash = match req.password.clone() {
             PasswordSource::Clear(p) => Some(hash_password(p).await?),
-            PasswordSource::Hash(h) => Some(h),
+            PasswordSource::Hash(h) => {
+                // A hash from outside: bounded, and verifiable with `legacy.*`.
+                h.check_import(
+                    &self.settings.password_policy.hash_limits,
+                    &self.settings.legacy,
+                )?;
+                Some(h)
+            }
             PasswordSource::None => None,
         };
         let mut tx = self.begin().await?;
