@@ -530,6 +530,27 @@ impl Gatehouse {
         Ok(tx.list_users(query).await?)
     }
 
+    /// How many accounts hold a password hash of each scheme (accounts moved from another
+    /// platform keep its hash until their first log in), Gatehouse's own first.
+    pub async fn password_schemes(
+        &self,
+        ctx: &Context,
+    ) -> Result<Vec<(crate::legacy::Scheme, u64)>, CoreError> {
+        let mut tx = self.begin_read().await?;
+        self.authorize(tx.as_mut(), ctx, "user/view", None).await?;
+        let mut counts = Vec::new();
+        for (name, n) in tx.password_schemes().await? {
+            let scheme = name.parse().map_err(|_| {
+                CoreError::Internal(format!(
+                    "the database holds an unknown password scheme `{name}`"
+                ))
+            })?;
+            counts.push((scheme, n));
+        }
+        counts.sort();
+        Ok(counts)
+    }
+
     /// Deletes a user with their grants.
     pub async fn delete_user(&self, ctx: &Context, who: &UserRef) -> Result<User, CoreError> {
         let mut tx = self.begin().await?;

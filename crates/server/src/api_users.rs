@@ -79,6 +79,7 @@ pub async fn list(
             .map_err(|e| ApiError::invalid(e.to_string()))?,
         active: q.active,
         confirmed: q.confirmed,
+        password_scheme: None,
         offset: q.offset,
         limit: q.limit.unwrap_or(50).clamp(1, 500),
     };
