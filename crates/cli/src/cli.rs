@@ -475,6 +475,22 @@ pub enum PolicyCmd {
         #[arg(long)]
         role: Option<String>,
     },
+    /// Convert an EPrints cfg.d/user_roles.pl into a user_roles.yaml (checked before it is
+    /// written); each entry's comment names the line it came from.
+    ///
+    /// Reads the Perl subset those files use ($c->{roles}->{"name"} = [...],
+    /// $c->{user_roles}->{type} = [...], $c->{public_roles}, push @{...}); anything else is
+    /// an error naming its line.
+    Convert {
+        /// The user_roles.pl to read.
+        file: PathBuf,
+        /// Write the YAML here instead of standard output.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Replace the output file if it exists.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 /// `history`
