@@ -785,4 +785,49 @@ mod tests {
         );
         assert_eq!(redact_url("postgres://h/db"), "postgres://h/db");
     }
+
+    /// `legacy.*` from the environment (issue 12): typed, and the salt never in `Debug`.
+    #[test]
+    fn legacy_keys_from_the_environment_and_the_salt_redacted() {
+        let env = vec![
+            (
+                "GATEHOUSE_LEGACY__INVENIO_PASSWORD_SALT".to_owned(),
+                "instance-salt-xyz".to_owned(),
+            ),
+            (
+                "GATEHOUSE_LEGACY__INVENIO_SINGLE_HASH".to_owned(),
+                "true".to_owned(),
+            ),
+            (
+                "GATEHOUSE_PASSWORDS__PBKDF2_MAX_ROUNDS".to_owned(),
+                "50000".to_owned(),
+            ),
+        ];
+        let c = Config::load(&Overrides::default(), &env).unwrap();
+        assert_eq!(
+            c.settings.legacy.invenio_password_salt.as_deref(),
+            Some("instance-salt-xyz")
+        );
+        assert!(c.settings.legacy.invenio_single_hash);
+        assert_eq!(
+            c.settings.password_policy.hash_limits.pbkdf2_max_rounds,
+            50_000
+        );
+        for dbg in [format!("{c:?}"), format!("{:?}", c.settings)] {
+            assert!(!dbg.contains("instance-salt-xyz"), "{dbg}");
+            assert!(dbg.contains("<redacted>"), "{dbg}");
+        }
+        let defaults = Config::load(&Overrides::default(), &[]).unwrap();
+        assert_eq!(defaults.settings.legacy.invenio_password_salt, None);
+        assert!(!defaults.settings.legacy.invenio_single_hash);
+        let err = Config::load(
+            &Overrides::default(),
+            &[(
+                "GATEHOUSE_PASSWORDS__BCRYPT_MAX_COST".to_owned(),
+                "40".to_owned(),
+            )],
+        )
+        .unwrap_err();
+        assert!(err.0.contains("passwords.bcrypt_max_cost is 40"), "{err}");
+    }
 }
