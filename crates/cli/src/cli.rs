@@ -104,7 +104,12 @@ pub enum Command {
     ///
     /// Safe to run while nodes serve and from several places at once: migrations run in one
     /// transaction under a lock. A database newer than this build is refused untouched.
-    Migrate,
+    Migrate {
+        /// `status`: the schema version, and how many accounts still carry each imported
+        /// platform's password scheme. Without it: migrate.
+        #[command(subcommand)]
+        cmd: Option<MigrateCmd>,
+    },
     /// Run the HTTP API (and admin UI) until SIGTERM or Ctrl-C.
     ///
     /// Listens on server.listen (default 127.0.0.1:8080). In-flight requests finish before
@@ -337,6 +342,18 @@ pub struct ListArgs {
     /// Show at most this many (0 = all).
     #[arg(long, default_value_t = 50)]
     pub limit: u64,
+    /// Only users whose password hash has this scheme: argon2, or an imported platform's
+    /// (invenio-pbkdf2-sha512, eprints-sha512, dspace-sha512, ...; see `migrate status`).
+    #[arg(long, value_name = "SCHEME")]
+    pub password_scheme: Option<String>,
+}
+
+/// `migrate ...`
+#[derive(Debug, Subcommand)]
+pub enum MigrateCmd {
+    /// Show the schema version and the number of accounts per password scheme (changes
+    /// nothing on PostgreSQL; a SQLite file is brought up to date when opened, as always).
+    Status,
 }
 
 /// `roles ...`
@@ -510,6 +527,22 @@ pub enum PolicyCmd {
         /// Only this role.
         #[arg(long)]
         role: Option<String>,
+    },
+    /// Convert an EPrints cfg.d/user_roles.pl into a user_roles.yaml (checked before it is
+    /// written); each entry's comment names the line it came from.
+    ///
+    /// Reads the Perl subset those files use ($c->{roles}->{"name"} = [...],
+    /// $c->{user_roles}->{type} = [...], $c->{public_roles}, push @{...}); anything else is
+    /// an error naming its line.
+    Convert {
+        /// The user_roles.pl to read.
+        file: PathBuf,
+        /// Write the YAML here instead of standard output.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Replace the output file if it exists.
+        #[arg(long)]
+        force: bool,
     },
 }
 

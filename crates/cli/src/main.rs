@@ -282,7 +282,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::History(args) => commands::audit::history(&app, args).await,
         Command::Tokens(cmd) => commands::tokens::tokens(&app, cmd).await,
         Command::Serve { listen } => commands::serve::serve(&app, listen).await,
-        Command::Migrate => commands::serve::migrate(&app).await,
+        Command::Migrate { cmd: None } => commands::serve::migrate(&app).await,
+        Command::Migrate {
+            cmd: Some(cli::MigrateCmd::Status),
+        } => commands::serve::migrate_status(&app).await,
         Command::Export { file } => commands::transfer::export(&app, file.as_deref()).await,
         Command::Import { file } => commands::transfer::import(&app, &file).await,
     }

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use gatehouse_core::legacy::LegacySettings;
 use gatehouse_core::{Email, HashLimits, Password, PasswordPolicy, Settings};
 use gatehouse_policy::TypeName;
 use serde::Deserialize;
@@ -36,6 +37,15 @@ struct Raw {
     metrics: RawMetrics,
     #[serde(default)]
     throttle: RawThrottle,
+    #[serde(default)]
+    legacy: RawLegacy,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawLegacy {
+    invenio_password_salt: Option<String>,
+    invenio_single_hash: Option<bool>,
 }
 
 #[derive(Deserialize, Default)]
@@ -93,6 +103,8 @@ struct RawPasswords {
     argon2_max_memory_kib: Option<i64>,
     argon2_max_time: Option<i64>,
     argon2_max_lanes: Option<i64>,
+    pbkdf2_max_rounds: Option<i64>,
+    bcrypt_max_cost: Option<i64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -192,6 +204,8 @@ impl fmt::Debug for Config {
                 &self.settings.fixture_passwords.keys().collect::<Vec<_>>(),
             )
             .field("password_policy", &self.settings.password_policy)
+            // LegacySettings' own Debug redacts the Invenio salt.
+            .field("legacy", &self.settings.legacy)
             .field("default_type", &self.settings.default_type)
             .field("file", &self.file)
             .finish()
@@ -269,7 +283,9 @@ impl Config {
                     "{origin}: {}; the keys are data_dir, app_data, database_url, server.listen, \
                  fixtures.passwords, fixtures.admin_email, passwords.min_length, \
                  passwords.argon2_max_memory_kib, passwords.argon2_max_time, \
-                 passwords.argon2_max_lanes, users.default_type, \
+                 passwords.argon2_max_lanes, passwords.pbkdf2_max_rounds, \
+                 passwords.bcrypt_max_cost, users.default_type, \
+                 legacy.invenio_password_salt, legacy.invenio_single_hash, \
                  server.base_url, server.secure_cookies, server.trusted_proxies, \
                  server.metrics_listen, server.header_read_timeout_secs, server.request_timeout_secs, \
                  server.max_connections_per_address, server.max_connections, metrics.token, \
@@ -366,6 +382,7 @@ impl Config {
             ));
         }
         let mail = mail_config(raw.mail, &data_dir)?;
+        let legacy = legacy_settings(raw.legacy)?;
         Ok(Config {
             data_dir,
             app_data: raw.app_data.unwrap_or_else(|| PathBuf::from("app_data")),
@@ -385,6 +402,7 @@ impl Config {
                 default_type,
                 admin_email,
                 fixture_passwords,
+                legacy,
             },
             file,
         })
@@ -394,6 +412,23 @@ impl Config {
     pub fn sqlite_path(&self) -> PathBuf {
         self.data_dir.join("gatehouse.sqlite")
     }
+}
+
+/// `legacy.*`: what verifying imported InvenioRDM hashes needs. An empty salt counts as
+/// absent (as an empty fixture password does).
+fn legacy_settings(raw: RawLegacy) -> Result<LegacySettings, ConfigError> {
+    let salt = raw.invenio_password_salt.filter(|s| !s.is_empty());
+    if salt.as_ref().is_some_and(|s| s.len() > 4096) {
+        return Err(ConfigError(
+            "legacy.invenio_password_salt is longer than 4,096 bytes; give the InvenioRDM \
+             instance's SECURITY_PASSWORD_SALT (env GATEHOUSE_LEGACY__INVENIO_PASSWORD_SALT)"
+                .into(),
+        ));
+    }
+    Ok(LegacySettings {
+        invenio_password_salt: salt,
+        invenio_single_hash: raw.invenio_single_hash.unwrap_or(false),
+    })
 }
 
 fn read_table(path: &Path, must_exist: bool) -> Result<toml::Table, ConfigError> {
@@ -441,6 +476,18 @@ fn password_policy(raw: &RawPasswords) -> Result<PasswordPolicy, ConfigError> {
             "passwords.argon2_max_lanes",
             defaults.argon2_lanes,
             1..=64,
+        )?,
+        pbkdf2_max_rounds: bounded(
+            raw.pbkdf2_max_rounds,
+            "passwords.pbkdf2_max_rounds",
+            defaults.pbkdf2_max_rounds,
+            1_000..=10_000_000,
+        )?,
+        bcrypt_max_cost: bounded(
+            raw.bcrypt_max_cost,
+            "passwords.bcrypt_max_cost",
+            defaults.bcrypt_max_cost,
+            4..=31,
         )?,
     };
     let password_policy = PasswordPolicy {
@@ -594,7 +641,7 @@ fn env_value(path: &[String], v: &str) -> toml::Value {
                 .collect(),
         );
     }
-    if path == ["server", "secure_cookies"] {
+    if path == ["server", "secure_cookies"] || path == ["legacy", "invenio_single_hash"] {
         if let Ok(b) = v.trim().parse::<bool>() {
             return toml::Value::Boolean(b);
         }
@@ -742,5 +789,50 @@ mod tests {
             "postgres://u:***@h:5432/db"
         );
         assert_eq!(redact_url("postgres://h/db"), "postgres://h/db");
+    }
+
+    /// `legacy.*` from the environment (issue 12): typed, and the salt never in `Debug`.
+    #[test]
+    fn legacy_keys_from_the_environment_and_the_salt_redacted() {
+        let env = vec![
+            (
+                "GATEHOUSE_LEGACY__INVENIO_PASSWORD_SALT".to_owned(),
+                "instance-salt-xyz".to_owned(),
+            ),
+            (
+                "GATEHOUSE_LEGACY__INVENIO_SINGLE_HASH".to_owned(),
+                "true".to_owned(),
+            ),
+            (
+                "GATEHOUSE_PASSWORDS__PBKDF2_MAX_ROUNDS".to_owned(),
+                "50000".to_owned(),
+            ),
+        ];
+        let c = Config::load(&Overrides::default(), &env).unwrap();
+        assert_eq!(
+            c.settings.legacy.invenio_password_salt.as_deref(),
+            Some("instance-salt-xyz")
+        );
+        assert!(c.settings.legacy.invenio_single_hash);
+        assert_eq!(
+            c.settings.password_policy.hash_limits.pbkdf2_max_rounds,
+            50_000
+        );
+        for dbg in [format!("{c:?}"), format!("{:?}", c.settings)] {
+            assert!(!dbg.contains("instance-salt-xyz"), "{dbg}");
+            assert!(dbg.contains("<redacted>"), "{dbg}");
+        }
+        let defaults = Config::load(&Overrides::default(), &[]).unwrap();
+        assert_eq!(defaults.settings.legacy.invenio_password_salt, None);
+        assert!(!defaults.settings.legacy.invenio_single_hash);
+        let err = Config::load(
+            &Overrides::default(),
+            &[(
+                "GATEHOUSE_PASSWORDS__BCRYPT_MAX_COST".to_owned(),
+                "40".to_owned(),
+            )],
+        )
+        .unwrap_err();
+        assert!(err.0.contains("passwords.bcrypt_max_cost is 40"), "{err}");
     }
 }

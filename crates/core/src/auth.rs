@@ -121,15 +121,31 @@ impl Gatehouse {
         lifetimes: &Lifetimes,
         bearer: bool,
     ) -> Result<Result<LoginGrant, LoginRefusal>, CoreError> {
-        let user = match self.authenticate(login, password).await? {
+        let (checked, rehash) = self.check_login(login, password).await?;
+        let user = match checked {
             Ok(u) => u,
-            Err(refusal) => return Ok(Err(refusal)),
+            Err(refusal) => {
+                // A right password on an unconfirmed or disabled account still replaces
+                // its legacy hash.
+                if let Some(rehash) = rehash {
+                    let mut tx = self.begin().await?;
+                    self.apply_rehash(tx.as_mut(), rehash).await?;
+                    tx.commit().await?;
+                }
+                return Ok(Err(refusal));
+            }
         };
         let now = Utc::now();
         let session_token = new_token();
         // A browser (the admin UI) needs only the session; API clients also get a token.
         let bearer_token = bearer.then(new_token);
         let mut tx = self.begin().await?;
+        // An old platform's hash that just matched is replaced in this same transaction:
+        // the session and the new hash are stored together or not at all.
+        let user = match rehash {
+            Some(r) => self.apply_rehash(tx.as_mut(), r).await?.unwrap_or(user),
+            None => user,
+        };
         // Log ins are what add credentials, so they are where expired ones go: the table
         // holds only live sessions, tokens and links.
         tx.purge_expired(now).await?;

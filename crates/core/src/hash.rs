@@ -6,6 +6,10 @@
 //! them (the limits were lowered, or the database was written by hand) is never computed at
 //! log in: the log in fails after the same work as a wrong password, and a warning names the
 //! account.
+//!
+//! A stored hash may also be one of the legacy schemes of the platforms Gatehouse takes
+//! users from ([`crate::legacy`]): read, bounded (PBKDF2 rounds, bcrypt cost) and verified
+//! the same way, and replaced by Argon2id at the first successful log in.
 
 use std::fmt;
 
@@ -14,6 +18,7 @@ use argon2::Argon2;
 use serde::{Deserialize, Serialize};
 
 use crate::error::CoreError;
+use crate::legacy::{EprintsInput, LegacyHash, LegacySettings, Scheme};
 
 /// The most work a password hash may ask for. Gatehouse's own hashes use Argon2id with
 /// `m=19456,t=2,p=1` (19 MiB, OWASP's recommendation), well within the defaults.
@@ -25,6 +30,12 @@ pub struct HashLimits {
     pub argon2_time: u32,
     /// Argon2 lanes (`p`); default 8.
     pub argon2_lanes: u32,
+    /// PBKDF2 rounds of an imported InvenioRDM hash; default 100,000 (InvenioRDM writes
+    /// 25,000).
+    pub pbkdf2_max_rounds: u32,
+    /// bcrypt cost (log2 of the rounds) of an imported EPrints hash; default 13 (EPrints
+    /// writes 12; each step doubles the work).
+    pub bcrypt_max_cost: u32,
 }
 
 impl Default for HashLimits {
@@ -33,6 +44,8 @@ impl Default for HashLimits {
             argon2_memory_kib: 65_536,
             argon2_time: 10,
             argon2_lanes: 8,
+            pbkdf2_max_rounds: 100_000,
+            bcrypt_max_cost: 13,
         }
     }
 }
@@ -77,9 +90,51 @@ impl PasswordHash {
         Ok(PasswordHash(value.to_owned()))
     }
 
-    /// The PHC string, for storing.
+    /// Reads a hash of any scheme Gatehouse verifies: Argon2, or a legacy one
+    /// ([`crate::legacy`]). An unreadable value is refused naming the scheme it looks like
+    /// (never echoing it). Hashes that come from outside (a fixtures file, an import) must
+    /// also pass [`PasswordHash::check_import`].
+    pub fn parse(value: &str) -> Result<Self, CoreError> {
+        if value.starts_with("$argon2") {
+            return Self::from_phc(value);
+        }
+        match LegacyHash::parse(value) {
+            Ok(_) => Ok(PasswordHash(value.to_owned())),
+            Err(e) => Err(CoreError::invalid("password_hash", e.to_string())),
+        }
+    }
+
+    /// The PHC string (or the legacy value as its platform stored it), for storing.
     pub fn as_phc(&self) -> &str {
         &self.0
+    }
+
+    /// The legacy hash, if this is one.
+    fn legacy(&self) -> Option<LegacyHash> {
+        if self.0.starts_with("$argon2") {
+            None
+        } else {
+            LegacyHash::parse(&self.0).ok()
+        }
+    }
+
+    /// The scheme of this hash.
+    pub fn scheme(&self) -> Scheme {
+        self.legacy().map_or(Scheme::Argon2, |l| l.scheme())
+    }
+
+    /// What a hash from outside must pass: its work within `limits`, and, for a legacy
+    /// hash, whatever verifying it needs in `legacy` (an InvenioRDM instance's salt).
+    pub fn check_import(
+        &self,
+        limits: &HashLimits,
+        legacy: &LegacySettings,
+    ) -> Result<(), CoreError> {
+        self.check_limits(limits)?;
+        match self.legacy() {
+            Some(l) => l.check_settings(legacy),
+            None => Ok(()),
+        }
     }
 
     /// The Argon2 parameters `(m, t, p)` the hash asks for.
@@ -97,6 +152,9 @@ impl PasswordHash {
     /// Refuses a hash that asks for more work than `limits` allow, naming the parameter and
     /// the limit.
     pub fn check_limits(&self, limits: &HashLimits) -> Result<(), CoreError> {
+        if let Some(l) = self.legacy() {
+            return l.check_limits(limits);
+        }
         let Some((m, t, p)) = self.argon2_params() else {
             return Err(CoreError::invalid(
                 "password_hash",
@@ -133,8 +191,28 @@ impl PasswordHash {
     /// Verifies `candidate`, unless the hash asks for more work than `limits` allow. Slow
     /// on purpose: run it through [`crate::password_work`].
     pub fn verify_within(&self, candidate: &str, limits: &HashLimits) -> Verified {
+        self.verify_with(candidate, limits, &LegacySettings::default())
+    }
+
+    /// Verifies `candidate`, unless the hash asks for more work than `limits` allow; a
+    /// legacy hash as its platform does, with `legacy` for what the instance configured
+    /// (EPrints: on either of its log in paths, see [`EprintsInput::Either`]). Slow on
+    /// purpose: run it through [`crate::password_work`].
+    pub fn verify_with(
+        &self,
+        candidate: &str,
+        limits: &HashLimits,
+        legacy: &LegacySettings,
+    ) -> Verified {
         if self.check_limits(limits).is_err() {
             return Verified::OutOfBounds;
+        }
+        if let Some(l) = self.legacy() {
+            return if l.verify(candidate, legacy, EprintsInput::Either) {
+                Verified::Match
+            } else {
+                Verified::Mismatch
+            };
         }
         let Ok(h) = PhcHash::new(&self.0) else {
             return Verified::Mismatch;

@@ -7,6 +7,7 @@ mod decision;
 pub mod error;
 mod guard;
 pub mod hash;
+pub mod legacy;
 pub mod load;
 pub mod login;
 mod lookalike;

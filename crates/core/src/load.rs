@@ -193,10 +193,14 @@ impl Gatehouse {
                 .map_err(|e| at(plan, u, "full_name", e.to_string()))?;
             text::check_line("affiliations", &u.affiliations, text::AFFILIATIONS_MAX)
                 .map_err(|e| at(plan, u, "affiliations", e.to_string()))?;
-            // A hash from the file must not ask for more work than the limits allow.
+            // A hash from the file must not ask for more work than the limits allow, and a
+            // legacy one must be verifiable with the `legacy.*` settings.
             if let FilePassword::Hash(h) = &u.password {
-                h.check_limits(&self.settings.password_policy.hash_limits)
-                    .map_err(|e| at(plan, u, "password_hash", e.to_string()))?;
+                h.check_import(
+                    &self.settings.password_policy.hash_limits,
+                    &self.settings.legacy,
+                )
+                .map_err(|e| at(plan, u, "password_hash", e.to_string()))?;
             }
         }
         Ok(())

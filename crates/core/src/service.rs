@@ -28,6 +28,8 @@ pub struct Settings {
     pub admin_email: Email,
     /// Fixture passwords by lower-cased email (`fixtures.passwords`); they win over the file.
     pub fixture_passwords: BTreeMap<String, Password>,
+    /// What verifying legacy hashes needs (`legacy.*`; `Debug` redacts the salt).
+    pub legacy: crate::legacy::LegacySettings,
 }
 
 /// Who is acting.

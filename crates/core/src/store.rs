@@ -111,6 +111,9 @@ pub struct UserQuery {
     pub with_entries: bool,
     /// Only users with a larger id (paging by id, stable while users are added).
     pub after_id: Option<UserId>,
+    /// Only users whose password hash has this scheme (accounts still carrying another
+    /// platform's hash, issue 12).
+    pub password_scheme: Option<crate::legacy::Scheme>,
     /// Skip this many (ordered by id).
     pub offset: u64,
     /// At most this many; 0 means no limit.
@@ -340,6 +343,9 @@ pub trait Tx: Send {
     async fn delete_user(&mut self, id: UserId) -> Result<bool, StoreError>;
     /// Lists or searches users, ordered by id.
     async fn list_users(&mut self, query: &UserQuery) -> Result<Page<User>, StoreError>;
+    /// How many users hold a password hash of each scheme: (scheme name, count), by name;
+    /// users without a password are not counted.
+    async fn password_schemes(&mut self) -> Result<Vec<(String, u64)>, StoreError>;
     /// Rebuilds the user search index; returns the number of users indexed.
     async fn reindex_users(&mut self) -> Result<u64, StoreError>;
 

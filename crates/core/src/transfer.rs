@@ -443,6 +443,7 @@ impl Gatehouse {
         let header = read_header(&first, known_schema)?;
         let mut state = ImportState {
             limits: self.settings.password_policy.hash_limits,
+            legacy: self.settings.legacy.clone(),
             ..ImportState::default()
         };
         let mut end = None;
@@ -602,6 +603,8 @@ struct ImportState {
     history_ids: HashSet<i64>,
     /// Bounds on imported password hashes.
     limits: crate::hash::HashLimits,
+    /// What verifying imported legacy hashes needs.
+    legacy: crate::legacy::LegacySettings,
 }
 
 impl ImportState {
@@ -623,7 +626,7 @@ impl ImportState {
             Kind::User => {
                 let user = f.user()?;
                 if let Some(h) = &user.password_hash {
-                    h.check_limits(&self.limits)
+                    h.check_import(&self.limits, &self.legacy)
                         .map_err(|e| at_line(line, format!("user {}: {e}", user.id)))?;
                 }
                 if let Some(other) = tx

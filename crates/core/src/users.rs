@@ -105,7 +105,14 @@ impl Gatehouse {
         }
         let hash = match req.password.clone() {
             PasswordSource::Clear(p) => Some(hash_password(p).await?),
-            PasswordSource::Hash(h) => Some(h),
+            PasswordSource::Hash(h) => {
+                // A hash from outside: bounded, and verifiable with `legacy.*`.
+                h.check_import(
+                    &self.settings.password_policy.hash_limits,
+                    &self.settings.legacy,
+                )?;
+                Some(h)
+            }
             PasswordSource::None => None,
         };
         let mut tx = self.begin().await?;
@@ -521,6 +528,27 @@ impl Gatehouse {
         };
         self.authorize(tx.as_mut(), ctx, privilege, None).await?;
         Ok(tx.list_users(query).await?)
+    }
+
+    /// How many accounts hold a password hash of each scheme (accounts moved from another
+    /// platform keep its hash until their first log in), Gatehouse's own first.
+    pub async fn password_schemes(
+        &self,
+        ctx: &Context,
+    ) -> Result<Vec<(crate::legacy::Scheme, u64)>, CoreError> {
+        let mut tx = self.begin_read().await?;
+        self.authorize(tx.as_mut(), ctx, "user/view", None).await?;
+        let mut counts = Vec::new();
+        for (name, n) in tx.password_schemes().await? {
+            let scheme = name.parse().map_err(|_| {
+                CoreError::Internal(format!(
+                    "the database holds an unknown password scheme `{name}`"
+                ))
+            })?;
+            counts.push((scheme, n));
+        }
+        counts.sort();
+        Ok(counts)
     }
 
     /// Deletes a user with their grants.

@@ -6,6 +6,7 @@ mod bits;
 mod cache;
 mod compile;
 mod config;
+mod convert;
 mod decide;
 mod effective;
 mod filter;
@@ -24,6 +25,7 @@ pub use config::{
     DatasetRules, Origin, PolicyConfig, PolicyErrors, PolicyIssue, PublicDef, RoleDef, TypeDef,
     CATALOG_NAME, EDITPERMS_NONE_BY_DEFAULT, SUPERUSER_ACCESS,
 };
+pub use convert::{convert_user_roles, ConvertError, ConvertErrors};
 pub use decide::{
     Decision, Query, Reason, ReasonKind, StaleSet, Subject, EDITOR, OWNER, PUBLIC, USER,
 };

@@ -81,6 +81,7 @@ pub async fn list(
         confirmed: q.confirmed,
         with_entries: false,
         after_id: None,
+        password_scheme: None,
         offset: q.offset,
         limit: q.limit.unwrap_or(50).clamp(1, 500),
     };

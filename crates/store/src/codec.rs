@@ -126,7 +126,7 @@ impl UserRecord {
                 .password_hash
                 .as_deref()
                 .map(|h| {
-                    PasswordHash::from_phc(h).map_err(|e| {
+                    PasswordHash::parse(h).map_err(|e| {
                         // Never put a hash in a message, not even a broken one.
                         corrupt("password hash", &format!("of user {}", self.id), e)
                     })

@@ -101,6 +101,7 @@ macro_rules! conformance_tests {
             user_update_conflicts_name_the_value,
             user_delete_removes_user_and_grants,
             user_password_hash_round_trips,
+            user_password_schemes_filter_and_count,
             user_entries_and_scope_round_trip_in_order,
             user_times_round_trip,
             existing_emails_reports_taken_ones,

@@ -126,6 +126,12 @@ pub(crate) fn query(list: &ListArgs, text: Option<String>) -> Result<UserQuery, 
         } else {
             None
         },
+        password_scheme: list
+            .password_scheme
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(|e| bad(e, "password-scheme"))?,
         offset: list.offset,
         limit: list.limit,
         with_entries: false,

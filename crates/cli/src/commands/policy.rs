@@ -1,4 +1,5 @@
-//! `policy validate [FILE]` and `policy show`: the roles and types file, without a database.
+//! `policy validate [FILE]`, `policy show` and `policy convert`: the roles and types file,
+//! without a database.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -14,6 +15,11 @@ use crate::{App, Failure};
 pub async fn policy(app: &App, cmd: PolicyCmd) -> Result<(), Failure> {
     match cmd {
         PolicyCmd::Validate { file } => validate(app, file).await,
+        PolicyCmd::Convert {
+            file,
+            output,
+            force,
+        } => convert(app, &file, output.as_deref(), force),
         PolicyCmd::Show { user_type, role } => {
             let config = app.policy_config(&app.config.app_data)?;
             let compiled = CompiledPolicy::compile(Arc::new(config), &[], &[], 0)
@@ -21,6 +27,83 @@ pub async fn policy(app: &App, cmd: PolicyCmd) -> Result<(), Failure> {
             show(app, &compiled, user_type, role)
         }
     }
+}
+
+/// `policy convert user_roles.pl [-o user_roles.yaml]`: converts, checks the result as
+/// `policy validate` would, and only then writes it.
+fn convert(
+    app: &App,
+    file: &std::path::Path,
+    output: Option<&std::path::Path>,
+    force: bool,
+) -> Result<(), Failure> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| Failure::Usage(format!("cannot read `{}`: {e}", file.display())))?;
+    let name = file.file_name().map_or_else(
+        || file.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let yaml = gatehouse_policy::convert_user_roles(&text, &name).map_err(|errors| {
+        if app.out.json {
+            let problems: Vec<_> = errors
+                .0
+                .iter()
+                .map(|e| json!({"line": e.line, "message": e.message}))
+                .collect();
+            println!("{}", json!({"file": file.display().to_string(), "converted": false, "problems": problems}));
+        }
+        Failure::Usage(format!("{}: cannot convert:\n{errors}", file.display()))
+    })?;
+    let out_name = output.map_or_else(
+        || "the converted file".to_owned(),
+        |o| o.display().to_string(),
+    );
+    let config = PolicyConfig::with_file(&yaml, &out_name).map_err(|errors| {
+        Failure::Usage(format!(
+            "the converted file does not validate (nothing written):\n{errors}"
+        ))
+    })?;
+    let summary = json!({
+        "file": file.display().to_string(),
+        "converted": true,
+        "output": output.map(|o| o.display().to_string()),
+        "roles_in_force": config.roles().len(),
+        "types_in_force": config.types().len(),
+    });
+    match output {
+        None => {
+            if app.out.json {
+                let mut v = summary;
+                v["yaml"] = json!(yaml);
+                println!("{v}");
+            } else {
+                print!("{yaml}");
+            }
+        }
+        Some(path) => {
+            if path.exists() && !force {
+                return Err(Failure::Usage(format!(
+                    "`{}` exists; give --force to replace it, or another -o",
+                    path.display()
+                )));
+            }
+            std::fs::write(path, &yaml)
+                .map_err(|e| Failure::Usage(format!("cannot write `{}`: {e}", path.display())))?;
+            app.out.emit(
+                &format!(
+                    "wrote {} from {}: valid, {} roles and {} user types in force; check it with \
+                     `gatehouse policy validate {}`",
+                    path.display(),
+                    file.display(),
+                    config.roles().len(),
+                    config.types().len(),
+                    path.display()
+                ),
+                &summary,
+            );
+        }
+    }
+    Ok(())
 }
 
 async fn validate(app: &App, file: Option<std::path::PathBuf>) -> Result<(), Failure> {

@@ -203,3 +203,64 @@ pub async fn migrate(app: &App) -> Result<(), Failure> {
     );
     Ok(())
 }
+
+/// `migrate status`: the schema version, and the accounts per password scheme (how many
+/// still carry an imported platform's hash).
+pub async fn migrate_status(app: &App) -> Result<(), Failure> {
+    let known = gatehouse_store::SCHEMA_VERSION;
+    let (kind, version) = match &app.config.database_url {
+        Some(url) => {
+            let store = gatehouse_store::PostgresStore::connect_unmigrated(url)
+                .await
+                .map_err(|e| Failure::Usage(e.to_string()))?;
+            let found = store
+                .schema_version()
+                .await
+                .map_err(|e| Failure::Core(e.into()))?;
+            ("postgres", found)
+        }
+        None => ("sqlite", known),
+    };
+    if version != known {
+        let text = format!(
+            "{kind} database schema is at version {version}; this gatehouse knows {known}{}",
+            if version < known {
+                ": run `gatehouse migrate` to bring it up to date"
+            } else {
+                ": upgrade gatehouse"
+            }
+        );
+        app.out.emit(
+            &text,
+            &json!({"store": kind, "version": version, "known": known, "up_to_date": false,
+                    "password_schemes": null}),
+        );
+        return Ok(());
+    }
+    let gh = app.services().await?;
+    let counts = gh.password_schemes(&app.ctx).await?;
+    let mut text = format!("{kind} database schema is at version {version}; up to date\n");
+    if counts.is_empty() {
+        text.push_str("no account has a password");
+    } else {
+        text.push_str("accounts per password scheme:");
+        for (scheme, n) in &counts {
+            let note = if scheme.is_legacy() {
+                " (imported; replaced at the account's next log in)"
+            } else {
+                ""
+            };
+            text.push_str(&format!("\n  {scheme}: {n}{note}"));
+        }
+    }
+    let schemes: Vec<_> = counts
+        .iter()
+        .map(|(s, n)| json!({"scheme": s.as_str(), "legacy": s.is_legacy(), "accounts": n}))
+        .collect();
+    app.out.emit(
+        &text,
+        &json!({"store": kind, "version": version, "known": known, "up_to_date": true,
+                "password_schemes": schemes}),
+    );
+    Ok(())
+}

@@ -59,12 +59,10 @@ impl Fields {
         ])?;
         let password_hash = match self.opt_str("password_hash")? {
             // Never echo a hash, not even a broken one.
-            Some(h) => Some(PasswordHash::from_phc(h).map_err(|_| {
-                self.bad(
-                    "password_hash",
-                    "not an Argon2 PHC string such as `$argon2id$v=19$...`",
-                )
-            })?),
+            // The message names the scheme the value looks like, never the value.
+            Some(h) => {
+                Some(PasswordHash::parse(h).map_err(|e| self.bad("password_hash", e.to_string()))?)
+            }
             None => None,
         };
         Ok(User {

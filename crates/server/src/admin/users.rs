@@ -93,6 +93,7 @@ pub async fn list(
         user_type,
         active: yes_no(&q.active),
         confirmed: yes_no(&q.confirmed),
+        password_scheme: None,
         offset: (page - 1) * PAGE_SIZE,
         limit: PAGE_SIZE,
         with_entries: false,

@@ -101,6 +101,7 @@ impl Harness {
             default_type: TypeName::new("user").unwrap(),
             admin_email: Email::new("admin@example.org").unwrap(),
             fixture_passwords: Default::default(),
+            legacy: Default::default(),
         };
         let policy = PolicyConfig::with_file(ROLES, "user_roles.yaml").unwrap();
         let gh = Gatehouse::new(store, policy, settings);

@@ -99,6 +99,7 @@ impl Api {
             default_type: TypeName::new("user").unwrap(),
             admin_email: Email::new("admin@example.org").unwrap(),
             fixture_passwords: Default::default(),
+            legacy: Default::default(),
         };
         let gh = Gatehouse::new(store, policy, settings);
         let outbox = tempfile::tempdir().unwrap();

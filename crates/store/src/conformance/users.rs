@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use gatehouse_core::store::ConflictField;
-use gatehouse_core::{GrantFilter, NewUser, Store, UserQuery};
+use gatehouse_core::{GrantFilter, NewUser, PasswordHash, Store, Tx, UserQuery};
 use gatehouse_policy::{Effect, Grant, GrantTarget};
 
 use super::{assert_conflict, at, begin, email, hash, named_user, new_user, privilege, username};
@@ -339,6 +339,108 @@ pub async fn user_password_hash_round_trips(store: Arc<dyn Store>) {
     );
     let read = tx.user_by_id(without.id).await.unwrap().unwrap();
     assert!(read.password_hash.is_none());
+}
+
+/// Legacy hashes round-trip as given, and users are listed and counted by the scheme of
+/// their hash, through every write path (insert, bulk insert, update, import).
+pub async fn user_password_schemes_filter_and_count(store: Arc<dyn Store>) {
+    use gatehouse_core::legacy::Scheme;
+    const DSPACE: &str = "dspace:::e10adc3949ba59abbe56e057f20f883e";
+    const EPRINTS: &str = "?method=2&salt=Ab&digest=1abcdd7488d8e2a27d9164cd84408a28faa490551516b24c300194d8a841517400f6c57b679b550ba2afe7cacb65ef5731f1259894f58bac96010927bbab3c21";
+    let legacy = |s: &str| Some(PasswordHash::parse(s).unwrap());
+    let mut tx = begin(&*store).await;
+    let a = tx
+        .insert_user(&NewUser {
+            password_hash: Some(hash()),
+            ..new_user("a@example.org")
+        })
+        .await
+        .unwrap();
+    let b = tx
+        .insert_user(&NewUser {
+            password_hash: legacy(DSPACE),
+            ..new_user("b@example.org")
+        })
+        .await
+        .unwrap();
+    let bulk = tx
+        .insert_users(&[
+            NewUser {
+                password_hash: legacy(EPRINTS),
+                ..new_user("c@example.org")
+            },
+            NewUser {
+                password_hash: legacy(DSPACE),
+                ..new_user("d@example.org")
+            },
+            new_user("e@example.org"),
+        ])
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = begin(&*store).await;
+    let read = tx.user_by_id(b.id).await.unwrap().unwrap();
+    assert_eq!(
+        read.password_hash.map(|h| h.as_phc().to_owned()).as_deref(),
+        Some(DSPACE)
+    );
+    let by = |scheme: Scheme| UserQuery {
+        password_scheme: Some(scheme),
+        ..UserQuery::default()
+    };
+    let ids = |p: gatehouse_core::Page<gatehouse_core::User>| {
+        (p.items.iter().map(|u| u.id).collect::<Vec<_>>(), p.total)
+    };
+    assert_eq!(
+        ids(tx.list_users(&by(Scheme::DspaceMd5)).await.unwrap()),
+        (vec![b.id, bulk[1].id], 2)
+    );
+    assert_eq!(
+        ids(tx.list_users(&by(Scheme::EprintsSha512)).await.unwrap()),
+        (vec![bulk[0].id], 1)
+    );
+    assert_eq!(
+        ids(tx
+            .list_users(&by(Scheme::InvenioPbkdf2Sha512))
+            .await
+            .unwrap()),
+        (vec![], 0)
+    );
+    let counts = |v: Vec<(String, u64)>| v;
+    assert_eq!(
+        counts(tx.password_schemes().await.unwrap()),
+        [
+            ("argon2".to_owned(), 1),
+            ("dspace-md5".to_owned(), 2),
+            ("eprints-sha512".to_owned(), 1)
+        ]
+    );
+
+    // A rehash (update) moves the user to argon2; clearing the password removes it.
+    let mut moved = read_user(tx.as_mut(), b.id).await;
+    moved.password_hash = Some(hash());
+    tx.update_user(&moved).await.unwrap();
+    let mut cleared = read_user(tx.as_mut(), a.id).await;
+    cleared.password_hash = None;
+    tx.update_user(&cleared).await.unwrap();
+    assert_eq!(
+        tx.password_schemes().await.unwrap(),
+        [
+            ("argon2".to_owned(), 1),
+            ("dspace-md5".to_owned(), 1),
+            ("eprints-sha512".to_owned(), 1)
+        ]
+    );
+    assert_eq!(
+        ids(tx.list_users(&by(Scheme::Argon2)).await.unwrap()),
+        (vec![b.id], 1)
+    );
+    tx.commit().await.unwrap();
+}
+
+async fn read_user(tx: &mut dyn Tx, id: gatehouse_policy::UserId) -> gatehouse_core::User {
+    tx.user_by_id(id).await.unwrap().unwrap()
 }
 
 /// Own entries and editorial scope filters come back in the order given.

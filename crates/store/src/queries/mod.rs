@@ -186,6 +186,10 @@ impl Tx for BackendTx {
         users::list_users(self.conn(), query).await
     }
 
+    async fn password_schemes(&mut self) -> Result<Vec<(String, u64)>, StoreError> {
+        users::password_schemes(self.conn()).await
+    }
+
     async fn reindex_users(&mut self) -> Result<u64, StoreError> {
         users::reindex_users(self.conn()).await
     }

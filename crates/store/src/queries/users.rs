@@ -29,15 +29,15 @@ macro_rules! user_columns {
 macro_rules! insert_columns {
     () => {
         "INSERT INTO users (email, username, username_folded, full_name, affiliations, active, \
-         confirmed_at, password_hash, user_type, entries, editorial_scope, skeleton, \
-         username_skeleton, created, updated"
+         confirmed_at, password_hash, password_scheme, user_type, entries, editorial_scope, \
+         skeleton, username_skeleton, created, updated"
     };
 }
 
 /// One user.
 const INSERT_ONE: &str = sql!(
     insert_columns!(),
-    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
+    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
 );
 
 /// One user exactly as given (import): id and version too.
@@ -45,14 +45,15 @@ const IMPORT_ONE: &str = sql!(keep_ids!(
     "users",
     concat!(
         insert_columns!(),
-        ", id, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ", id, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     )
 ));
 
 /// Every writable field; `version` is counted by the database.
 const UPDATE_ONE: &str = sql!(
     "UPDATE users SET email = ?, username = ?, username_folded = ?, full_name = ?, \
-     affiliations = ?, active = ?, confirmed_at = ?, password_hash = ?, user_type = ?, \
+     affiliations = ?, active = ?, confirmed_at = ?, password_hash = ?, password_scheme = ?, \
+     user_type = ?, \
      entries = ?, editorial_scope = ?, skeleton = ?, username_skeleton = ?, updated = ?, \
      version = version + 1 \
      WHERE id = ? RETURNING version, created"
@@ -109,6 +110,7 @@ struct Columns<'a> {
     active: bool,
     confirmed_at: Option<Time>,
     password_hash: Option<&'a str>,
+    password_scheme: Option<&'static str>,
     user_type: Option<&'a str>,
     entries: List,
     editorial_scope: List,
@@ -128,6 +130,7 @@ impl<'a> Columns<'a> {
             active: u.active,
             confirmed_at: u.confirmed_at.as_ref().map(dialect::time),
             password_hash: u.password_hash.as_ref().map(PasswordHash::as_phc),
+            password_scheme: u.password_hash.as_ref().map(|h| h.scheme().as_str()),
             user_type: u.user_type.as_ref().map(|t| t.as_str()),
             entries: dialect::list(&u.entries),
             editorial_scope: dialect::list(&u.editorial_scope),
@@ -146,7 +149,7 @@ impl<'a> Columns<'a> {
     }
 }
 
-/// Binds the thirteen written columns of `$c`, in `insert_columns!` order, with `$q.$bind`
+/// Binds the fourteen written columns of `$c`, in `insert_columns!` order, with `$q.$bind`
 /// (`bind` on a query, `push_bind` in a `QueryBuilder` row).
 macro_rules! bind_columns {
     ($q:expr, $bind:ident, $c:expr) => {
@@ -158,6 +161,7 @@ macro_rules! bind_columns {
             .$bind($c.active)
             .$bind(&$c.confirmed_at)
             .$bind($c.password_hash)
+            .$bind($c.password_scheme)
             .$bind($c.user_type)
             .$bind(&$c.entries)
             .$bind(&$c.editorial_scope)
@@ -521,6 +525,10 @@ fn push_filters(qb: &mut QueryBuilder<'_, Db>, query: &UserQuery, words: &[Strin
         qb.push(" AND u.entries <> ")
             .push_bind(dialect::list::<String>(&[]));
     }
+    if let Some(scheme) = query.password_scheme {
+        qb.push(" AND u.password_scheme = ")
+            .push_bind(scheme.as_str());
+    }
     match query.confirmed {
         Some(true) => {
             qb.push(" AND u.confirmed_at IS NOT NULL");
@@ -665,4 +673,19 @@ pub(super) async fn fill_skeletons(conn: &mut Conn) -> Result<u64, StoreError> {
         .map_err(backend)?;
     }
     Ok(rows.len() as u64)
+}
+
+/// How many users hold a password hash of each scheme, by scheme name.
+pub(super) async fn password_schemes(conn: &mut Conn) -> Result<Vec<(String, u64)>, StoreError> {
+    let rows: Vec<(String, i64)> = sqlx::query_as(sql!(
+        "SELECT password_scheme, count(*) FROM users WHERE password_scheme IS NOT NULL \
+         GROUP BY password_scheme ORDER BY password_scheme"
+    ))
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(backend)?;
+    Ok(rows
+        .into_iter()
+        .map(|(scheme, n)| (scheme, codec::to_u64(n)))
+        .collect())
 }
