@@ -202,3 +202,51 @@ fn policy_convert_writes_a_file_that_validates_and_names_lines_it_cannot_read() 
         .err_contains("Ensure the role is in {roles} not {user_roles}!");
     assert!(!env.path().join("out.yaml").exists());
 }
+
+#[test]
+fn legacy_hashes_travel_through_export_and_import_with_the_same_checks() {
+    let a = Env::new();
+    a.write(
+        "users.yaml",
+        &users_yaml(&[("ep@example.org", EPRINTS), ("ds@example.org", DSPACE)]),
+    );
+    a.run(&["fixtures", "load"]).ok();
+    a.run(&["export", "a.jsonl"]).ok();
+    let text = std::fs::read_to_string(a.path().join("a.jsonl")).unwrap();
+
+    let b = Env::new();
+    std::fs::write(b.path().join("a.jsonl"), &text).unwrap();
+    b.run(&["import", "a.jsonl"]).ok();
+    b.run_stdin(
+        &["users", "check-login", "ds@example.org", "--password-stdin"],
+        Some("123456"),
+    )
+    .ok();
+    let status = b.run(&["migrate", "status", "--json"]).ok().json();
+    assert_eq!(
+        status["password_schemes"].as_array().unwrap().len(),
+        2,
+        "{status}"
+    );
+
+    // An InvenioRDM hash without the instance's salt, and one asking for too many rounds.
+    let line = text.lines().position(|l| l.contains("dspace:::")).unwrap();
+    for (replacement, needle) in [
+        (INVENIO.to_owned(), "legacy.invenio_password_salt"),
+        (
+            "?method=3&salt=Ab&digest=%242a%2414%243ApuE0KzfCWxI40aWbnOTu.lHel9zWOlZSYMIsSd0lvGSFnrc5pY2"
+                .to_owned(),
+            "passwords.bcrypt_max_cost",
+        ),
+        ("dspace:SHA-512:abc:00".to_owned(), "DSpace hash"),
+    ] {
+        let c = Env::new();
+        let changed = text.replace(DSPACE, &replacement);
+        std::fs::write(c.path().join("c.jsonl"), changed).unwrap();
+        let r = c.run(&["import", "c.jsonl"]);
+        r.code(2)
+            .err_contains(&format!("c.jsonl: line {}", line + 1))
+            .err_contains(needle);
+        assert_eq!(c.run(&["users", "list", "--json"]).ok().json()["total"], 0);
+    }
+}

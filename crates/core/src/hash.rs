@@ -23,6 +23,7 @@ use crate::legacy::{EprintsInput, LegacyHash, LegacySettings, Scheme};
 /// The most work a password hash may ask for. Gatehouse's own hashes use Argon2id with
 /// `m=19456,t=2,p=1` (19 MiB, OWASP's recommendation), well within the defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct HashLimits {
     /// Argon2 memory in KiB (`m`); default 65,536 (64 MiB).
     pub argon2_memory_kib: u32,
