@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Platform questions (issue 13) at USERS users (default 100,000): who-can without expand,
+# Platform questions (issue 13) at USERS users (default 100,000): who-can without expand, filter,
 # effective revalidated with a matching If-None-Match (304), and single /api/check as the
 # baseline in the same run, on the release binary, SQLite, loopback, wrk (Debian `wrk`).
 # Targets: who-can p99 under 5 ms; effective 304 at the throughput of a single check.
@@ -49,6 +49,10 @@ for round in 1 2; do
   bench_summary who1.txt "who-can, 1 conn" 1
   wrk -t2 -c16 -d"${secs}s" --latency -s "$scripts/who-can.lua" "$url" > who16.txt
   bench_summary who16.txt "who-can, 16 conn" 1
+  wrk -t1 -c1 -d"${secs}s" --latency -s "$scripts/filter.lua" "$url" > filter1.txt
+  bench_summary filter1.txt "filter, 1 conn" 1
+  wrk -t2 -c64 -d"${secs}s" --latency -s "$scripts/filter.lua" "$url" > filter64.txt
+  bench_summary filter64.txt "filter, 64 conn" 1
 done
 cp server.log "${TMPDIR:-/tmp}/gatehouse-bench-platform.log"
 echo "  server log: ${TMPDIR:-/tmp}/gatehouse-bench-platform.log ($(grep -c ERROR server.log || true) errors)"
