@@ -10,6 +10,7 @@ pub mod hash;
 pub mod legacy;
 pub mod load;
 pub mod login;
+pub mod migrate;
 mod lookalike;
 pub mod password_work;
 pub mod platform;
@@ -28,6 +29,7 @@ pub use error::CoreError;
 pub use hash::{HashLimits, PasswordHash, Verified};
 pub use load::{FilePassword, FixtureOutcome, FixturePlan, FixtureReport, FixtureUser};
 pub use login::LoginRefusal;
+pub use migrate::{MigrateOptions, MigrateReport, Platform, Source};
 pub use platform::{AdmittedPage, AdmittedUser, EffectiveView, Expand, UserHolds, WhoCanView};
 pub use service::{hash_password, Actor, Changed, Context, Gatehouse, Settings, UserRef};
 pub use store::{
