@@ -386,7 +386,12 @@ pub enum MigrateFromCmd {
 pub struct MigrateFromArgs {
     /// The source database URL (postgres://... or mysql://...); from the environment
     /// variable GATEHOUSE_MIGRATE_SOURCE to keep its password off the command line.
-    #[arg(long, value_name = "URL", env = "GATEHOUSE_MIGRATE_SOURCE", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "GATEHOUSE_MIGRATE_SOURCE",
+        hide_env_values = true
+    )]
     pub source: String,
     /// Only print what would happen (counts per kind and every conflict); write nothing.
     #[arg(long)]

@@ -174,7 +174,16 @@ const PASSWORDS: &[(&str, &str)] = &[
 
 fn seed(url: &str) {
     let mut s = String::from(DDL);
-    s += &person(ADMIN, "admin@ds.example.org", None, true, Some("Adm1n-pass"), true, "Ada", "Admin");
+    s += &person(
+        ADMIN,
+        "admin@ds.example.org",
+        None,
+        true,
+        Some("Adm1n-pass"),
+        true,
+        "Ada",
+        "Admin",
+    );
     s += &person(
         CURATOR,
         "Curator@ds.example.org",
@@ -185,11 +194,56 @@ fn seed(url: &str) {
         "Cüra",
         "Tor",
     );
-    s += &person(OLD, "old@ds.example.org", None, true, Some("123456"), false, "Old", "Timer");
-    s += &person(NETID, "shib@ds.example.org", Some("shib@idp.example.org"), false, None, true, "Shib", "Only");
-    s += &person(SITE, "site@ds.example.org", None, true, Some("site-admin-9"), true, "Site", "Admin");
-    s += &person(DUP1, "Dup@ds.example.org", None, true, Some("x"), true, "D", "One");
-    s += &person(DUP2, "dup@ds.example.org", None, true, Some("y"), true, "D", "Two");
+    s += &person(
+        OLD,
+        "old@ds.example.org",
+        None,
+        true,
+        Some("123456"),
+        false,
+        "Old",
+        "Timer",
+    );
+    s += &person(
+        NETID,
+        "shib@ds.example.org",
+        Some("shib@idp.example.org"),
+        false,
+        None,
+        true,
+        "Shib",
+        "Only",
+    );
+    s += &person(
+        SITE,
+        "site@ds.example.org",
+        None,
+        true,
+        Some("site-admin-9"),
+        true,
+        "Site",
+        "Admin",
+    );
+    s += &person(
+        DUP1,
+        "Dup@ds.example.org",
+        None,
+        true,
+        Some("x"),
+        true,
+        "D",
+        "One",
+    );
+    s += &person(
+        DUP2,
+        "dup@ds.example.org",
+        None,
+        true,
+        Some("y"),
+        true,
+        "D",
+        "Two",
+    );
     for (id, name) in [
         (G_ADMIN, "Administrator"),
         (G_ANON, "Anonymous"),
@@ -233,7 +287,10 @@ fn dspace_people_groups_and_passwords_move_in() {
     assert_eq!(plan["counts"]["roles"]["create"], 4, "{plan}");
     let conflicts = plan["conflicts"].as_array().unwrap();
     assert_eq!(
-        conflicts.iter().filter(|c| c["kind"] == "case_duplicate").count(),
+        conflicts
+            .iter()
+            .filter(|c| c["kind"] == "case_duplicate")
+            .count(),
         2,
         "{plan}"
     );
@@ -249,13 +306,17 @@ fn dspace_people_groups_and_passwords_move_in() {
     assert_eq!(curator["username"], "curator", "{curator}");
     let roles = curator["roles"].as_array().unwrap();
     assert!(roles.contains(&"Curators-of-Law".into()), "{curator}");
-    assert!(roles.contains(&"Editors".into()), "nesting resolved: {curator}");
+    assert!(
+        roles.contains(&"Editors".into()),
+        "nesting resolved: {curator}"
+    );
     let shib = user(&env, "shib@ds.example.org");
     assert_eq!(shib["active"], false, "{shib}");
     assert_eq!(shib["username"], serde_json::Value::Null, "{shib}");
     // Administrator's members, directly or through a nested group, are superusers.
     for email in ["admin@ds.example.org", "site@ds.example.org"] {
-        env.run(&["check", "--user", email, "superuser-access"]).ok();
+        env.run(&["check", "--user", email, "superuser-access"])
+            .ok();
     }
     env.run(&["check", "--user", "old@ds.example.org", "superuser-access"])
         .code(3);
@@ -304,7 +365,10 @@ fn dspace_people_groups_and_passwords_move_in() {
     );
     let updated = migrate(&env, &db.url, &["--update"]);
     assert_eq!(updated["counts"]["users"]["update"], 1, "{updated}");
-    assert_eq!(user(&env, "curator@ds.example.org")["full_name"], "Cüra Renamed");
+    assert_eq!(
+        user(&env, "curator@ds.example.org")["full_name"],
+        "Cüra Renamed"
+    );
 
     // A text plan names the conflicts.
     env.run(&["migrate-from", "dspace", "--source", &db.url, "--plan"])
@@ -315,16 +379,22 @@ fn dspace_people_groups_and_passwords_move_in() {
 #[test]
 fn bad_sources_are_named_and_the_password_never_shown() {
     let env = Env::new();
-    env.run(&["migrate-from", "dspace", "--source", "mysql://u:pw@localhost/x"])
-        .code(2)
-        .err_contains("must start with postgres://");
+    env.run(&[
+        "migrate-from",
+        "dspace",
+        "--source",
+        "mysql://u:pw@localhost/x",
+    ])
+    .code(2)
+    .err_contains("must start with postgres://");
     let r = env.run(&[
         "migrate-from",
         "dspace",
         "--source",
         "postgres://dspace:hunter2-secret@127.0.0.1:1/dspace",
     ]);
-    r.code(2).err_contains("cannot connect to the source `postgres://dspace:***@127.0.0.1:1/dspace`");
+    r.code(2)
+        .err_contains("cannot connect to the source `postgres://dspace:***@127.0.0.1:1/dspace`");
     assert!(!r.stderr.contains("hunter2"), "{}", r.stderr);
     let Some(db) = TestDb::create("notdspace", "migrate-from dspace, missing table") else {
         return;
@@ -364,7 +434,10 @@ fn a_killed_migration_leaves_all_or_nothing() {
         let _ = child.kill();
         let _ = child.wait();
         let total = env.users()["total"].as_u64().unwrap();
-        assert!(total == 0 || total == 20000, "half a migration: {total} users");
+        assert!(
+            total == 0 || total == 20000,
+            "half a migration: {total} users"
+        );
         if total == 20000 {
             break;
         }

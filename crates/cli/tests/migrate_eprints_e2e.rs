@@ -83,13 +83,76 @@ push @{$c->{user_roles}->{minuser}}, '+eprint/archive/edit:owner';
 
 /// (userid, username, email, type, method, password, given, family).
 const USERS: &[(i64, &str, &str, &str, u8, &str, &str, &str)] = &[
-    (1, "admin", "admin@ep.example.org", "admin", 4, "admin-pw-1", "Ada", "Admin"),
-    (2, "ed", "ed@ep.example.org", "editor", 2, "editor-pw-2", "Ed", "Itor"),
-    (3, "old", "old@ep.example.org", "user", 1, "oldpw12", "Old", "Des"),
-    (4, "rehashed", "re@ep.example.org", "user", 3, "rehash-pw-4", "Re", "Hash"),
-    (5, "wide", "wide@ep.example.org", "editor", 2, "wide-pw-5", "Wi", "De"),
-    (6, "half", "half@ep.example.org", "editor", 2, "half-pw-6", "Ha", "Lf"),
-    (7, "cafe", "cafe@ep.example.org", "user", 2, "café-pässword", "Café", "Crème"),
+    (
+        1,
+        "admin",
+        "admin@ep.example.org",
+        "admin",
+        4,
+        "admin-pw-1",
+        "Ada",
+        "Admin",
+    ),
+    (
+        2,
+        "ed",
+        "ed@ep.example.org",
+        "editor",
+        2,
+        "editor-pw-2",
+        "Ed",
+        "Itor",
+    ),
+    (
+        3,
+        "old",
+        "old@ep.example.org",
+        "user",
+        1,
+        "oldpw12",
+        "Old",
+        "Des",
+    ),
+    (
+        4,
+        "rehashed",
+        "re@ep.example.org",
+        "user",
+        3,
+        "rehash-pw-4",
+        "Re",
+        "Hash",
+    ),
+    (
+        5,
+        "wide",
+        "wide@ep.example.org",
+        "editor",
+        2,
+        "wide-pw-5",
+        "Wi",
+        "De",
+    ),
+    (
+        6,
+        "half",
+        "half@ep.example.org",
+        "editor",
+        2,
+        "half-pw-6",
+        "Ha",
+        "Lf",
+    ),
+    (
+        7,
+        "cafe",
+        "cafe@ep.example.org",
+        "user",
+        2,
+        "café-pässword",
+        "Café",
+        "Crème",
+    ),
 ];
 
 fn mysql_admin_url() -> Option<String> {
@@ -131,7 +194,10 @@ impl TestDb {
             .unwrap()
             .as_nanos();
         let name = format!("gh_ep_{}_{}", std::process::id(), nanos % 1_000_000_000);
-        exec(&admin, &format!("CREATE DATABASE {name} CHARACTER SET utf8mb4"));
+        exec(
+            &admin,
+            &format!("CREATE DATABASE {name} CHARACTER SET utf8mb4"),
+        );
         let url = format!("{}/{name}", admin.trim_end_matches('/'));
         TestDb { admin, name, url }
     }
@@ -139,12 +205,18 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        exec(&self.admin, &format!("DROP DATABASE IF EXISTS {}", self.name));
+        exec(
+            &self.admin,
+            &format!("DROP DATABASE IF EXISTS {}", self.name),
+        );
     }
 }
 
 fn stored_passwords() -> Vec<String> {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/eprints/make_passwords.pl");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/eprints/make_passwords.pl"
+    );
     let mut cmd = std::process::Command::new("perl");
     cmd.arg(script);
     for u in USERS {
@@ -183,16 +255,24 @@ fn seed(url: &str) {
             q(u.7)
         );
     }
-    s += "INSERT INTO user_roles VALUES (2, 0, 'approve-hat'), (2, 1, '-eprint/archive/edit:owner'),
+    s +=
+        "INSERT INTO user_roles VALUES (2, 0, 'approve-hat'), (2, 1, '-eprint/archive/edit:owner'),
               (3, 0, '+eprint/buffer/view:editor'), (3, 1, 'no-such-role');\n";
     for (user, pos, search) in [
         (2, 0, "0|1||eprint|-|divisions:divisions:ANY:EQ:law ecs|-|"),
-        (2, 1, "0|0||eprint|-|subjects:subjects:ANY:EQ:QA|type:type:ANY:EQ:thesis|-|"),
+        (
+            2,
+            1,
+            "0|0||eprint|-|subjects:subjects:ANY:EQ:QA|type:type:ANY:EQ:thesis|-|",
+        ),
         (5, 0, "0|1||eprint|-|title:title:ALL:IN:open access|-|"),
         (6, 0, "0|1||eprint|-|divisions:divisions:ANY:EQ:law|-|"),
         (6, 1, "0|1||eprint|-|abstract:abstract:ALL:IN:climate|-|"),
     ] {
-        s += &format!("INSERT INTO user_editperms VALUES ({user}, {pos}, {});\n", q(search));
+        s += &format!(
+            "INSERT INTO user_editperms VALUES ({user}, {pos}, {});\n",
+            q(search)
+        );
     }
     exec(url, &s);
 }
@@ -255,7 +335,11 @@ fn eprints_users_roles_scope_and_passwords_move_in() {
         .run(&["users", "show", "half@ep.example.org", "--json"])
         .ok()
         .json();
-    assert_eq!(half["editorial_scope"], serde_json::json!(["divisions=law"]), "{half}");
+    assert_eq!(
+        half["editorial_scope"],
+        serde_json::json!(["divisions=law"]),
+        "{half}"
+    );
     // The approve-hat works as the documentation says: an editor in scope may view the buffer.
     env.run(&[
         "check",
@@ -292,9 +376,16 @@ fn eprints_users_roles_scope_and_passwords_move_in() {
     assert!(history.contains("eprints-des"), "{history}");
 
     // Again (user_roles.yaml exists now: --config-dir is refused, and not needed).
-    env.run(&["migrate-from", "eprints", "--source", &db.url, "--config-dir", &cfg])
-        .code(2)
-        .err_contains("exists already");
+    env.run(&[
+        "migrate-from",
+        "eprints",
+        "--source",
+        &db.url,
+        "--config-dir",
+        &cfg,
+    ])
+    .code(2)
+    .err_contains("exists already");
     let again = migrate(&env, &db.url, &[]);
     assert_eq!(again["counts"]["users"]["existing"], 6, "{again}");
     assert_eq!(again["counts"]["users"]["create"], 0, "{again}");

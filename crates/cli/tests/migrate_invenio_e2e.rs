@@ -70,7 +70,9 @@ fn invenio_accounts_roles_grants_and_passwords_move_in() {
     let plan = migrate(&env, &db.url, &["--plan"]);
     assert_eq!(plan["counts"]["users"]["skipped"], 3, "{plan}");
     assert!(
-        plan["conflicts"].to_string().contains("legacy.invenio_password_salt"),
+        plan["conflicts"]
+            .to_string()
+            .contains("legacy.invenio_password_salt"),
         "{plan}"
     );
 
@@ -93,7 +95,11 @@ fn invenio_accounts_roles_grants_and_passwords_move_in() {
     assert_eq!(alice["full_name"], "Alice Liddell", "{alice}");
     assert_eq!(alice["affiliations"], "CERN", "{alice}");
     assert_eq!(alice["confirmed"], true, "{alice}");
-    assert_eq!(alice["roles"], serde_json::json!(["Site-Administrators"]), "{alice}");
+    assert_eq!(
+        alice["roles"],
+        serde_json::json!(["Site-Administrators"]),
+        "{alice}"
+    );
     let carol = env
         .run(&["users", "show", "carol@inv.example.org", "--json"])
         .ok()
@@ -101,12 +107,22 @@ fn invenio_accounts_roles_grants_and_passwords_move_in() {
     assert_eq!(carol["active"], false, "{carol}");
     assert_eq!(carol["confirmed"], false, "{carol}");
     // The role's grant reaches its member; the deny reaches its user.
-    env.run(&["check", "--user", "alice@inv.example.org", "superuser-access"])
-        .ok();
+    env.run(&[
+        "check",
+        "--user",
+        "alice@inv.example.org",
+        "superuser-access",
+    ])
+    .ok();
     env.run(&["check", "--user", "bob@inv.example.org", "community-curate"])
         .ok();
-    env.run(&["check", "--user", "carol@inv.example.org", "community-curate"])
-        .code(3);
+    env.run(&[
+        "check",
+        "--user",
+        "carol@inv.example.org",
+        "community-curate",
+    ])
+    .code(3);
 
     for (email, password) in [
         ("alice@inv.example.org", "alice-Pass-1"),

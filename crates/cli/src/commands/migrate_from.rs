@@ -34,10 +34,7 @@ pub async fn migrate_from(app: &App, cmd: MigrateFromCmd) -> Result<(), Failure>
     };
     let spinner = terminal().then(|| {
         let s = ProgressBar::new_spinner();
-        s.set_message(format!(
-            "reading {}",
-            sources::redact_url(&args.source)
-        ));
+        s.set_message(format!("reading {}", sources::redact_url(&args.source)));
         s.enable_steady_tick(std::time::Duration::from_millis(120));
         s
     });
@@ -110,10 +107,7 @@ async fn run(
 }
 
 /// `DIR/user_roles.pl` converted: where it goes, the validated config, the YAML text.
-fn convert(
-    app: &App,
-    dir: &Path,
-) -> Result<(std::path::PathBuf, PolicyConfig, String), Failure> {
+fn convert(app: &App, dir: &Path) -> Result<(std::path::PathBuf, PolicyConfig, String), Failure> {
     let file = dir.join("user_roles.pl");
     let text = std::fs::read_to_string(&file)
         .map_err(|e| Failure::Usage(format!("cannot read `{}`: {e}", file.display())))?;

@@ -66,7 +66,9 @@ fn percent_decode(s: &str) -> String {
 fn field(spec: &str) -> Result<(String, BTreeSet<String>), String> {
     let parts: Vec<&str> = spec.splitn(5, ':').collect();
     let [id, _rawid, merge, matching, value] = parts.as_slice() else {
-        return Err(format!("search field `{spec}` is not `id:rawid:merge:match:value`"));
+        return Err(format!(
+            "search field `{spec}` is not `id:rawid:merge:match:value`"
+        ));
     };
     let id = percent_decode(id);
     let value = percent_decode(value);
@@ -188,7 +190,10 @@ mod tests {
 
     #[test]
     fn reads_the_forms_gatehouse_can_express() {
-        assert_eq!(one("0|1||eprint|-|divisions:divisions:ANY:EQ:law|-|"), ["divisions=law"]);
+        assert_eq!(
+            one("0|1||eprint|-|divisions:divisions:ANY:EQ:law|-|"),
+            ["divisions=law"]
+        );
         assert_eq!(
             one("0|1|||eprint|-|divisions:divisions:ANY:EQ:law ecs|-|"),
             ["divisions=ecs,law"]
@@ -212,9 +217,15 @@ mod tests {
         for (s, why) in [
             ("0|1||eprint|-|title:title:ALL:IN:open access|-|", "IN"),
             ("0|1||eprint|-|divisions:divisions:ALL:EQ:law ecs|-|", "ALL"),
-            ("0|1||user|-|divisions:divisions:ANY:EQ:law|-|", "dataset `user`"),
+            (
+                "0|1||user|-|divisions:divisions:ANY:EQ:law|-|",
+                "dataset `user`",
+            ),
             ("1|1||eprint|-||-|", "blank"),
-            ("0|1||eprint|-|title/abstract:title/abstract:ANY:EQ:x|-|", "several"),
+            (
+                "0|1||eprint|-|title/abstract:title/abstract:ANY:EQ:x|-|",
+                "several",
+            ),
             ("garbage", "separator"),
         ] {
             let e = scope_filters(s).unwrap_err();

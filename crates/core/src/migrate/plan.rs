@@ -8,8 +8,8 @@ use gatehouse_policy::{Effect, Entry, Grant, GrantTarget, Privilege, RoleName, T
 use serde_json::json;
 
 use super::{
-    MigrateConflict, MigrateCounts, MigrateOptions, MigrateReport, Skipped, Source,
-    SourceTarget, SourceUser,
+    MigrateConflict, MigrateCounts, MigrateOptions, MigrateReport, Skipped, Source, SourceTarget,
+    SourceUser,
 };
 use crate::account::{Email, PasswordHash, Username};
 use crate::error::CoreError;
@@ -153,8 +153,7 @@ impl Gatehouse {
                     continue;
                 }
             };
-            if let Some(first) = named.insert(name.as_str().to_ascii_lowercase(), r.name.clone())
-            {
+            if let Some(first) = named.insert(name.as_str().to_ascii_lowercase(), r.name.clone()) {
                 counts.roles.skipped += 1;
                 conflicts.push(conflict(
                     "role_clash",
@@ -166,11 +165,9 @@ impl Gatehouse {
                 ));
                 continue;
             }
-            let description = r
-                .description
-                .clone()
-                .filter(|d| !d.is_empty())
-                .or_else(|| (name.as_str() != r.name).then(|| format!("{} (from {})", r.name, source.platform)));
+            let description = r.description.clone().filter(|d| !d.is_empty()).or_else(|| {
+                (name.as_str() != r.name).then(|| format!("{} (from {})", r.name, source.platform))
+            });
             if let Some(existing) = stored.get(&name) {
                 if options.update && existing.description != description {
                     counts.roles.update += 1;
@@ -223,7 +220,9 @@ impl Gatehouse {
         let mut email_count: HashMap<String, usize> = HashMap::new();
         let mut name_count: HashMap<String, usize> = HashMap::new();
         for u in &source.users {
-            *email_count.entry(u.email.trim().to_lowercase()).or_default() += 1;
+            *email_count
+                .entry(u.email.trim().to_lowercase())
+                .or_default() += 1;
             if let Some(n) = &u.username {
                 *name_count.entry(n.to_ascii_lowercase()).or_default() += 1;
             }
@@ -337,8 +336,7 @@ impl Gatehouse {
                     );
                     continue;
                 }
-                if let Some(other) = taken.username_skeletons.get(&username_skeleton(n.as_str()))
-                {
+                if let Some(other) = taken.username_skeletons.get(&username_skeleton(n.as_str())) {
                     if *other != n.folded() {
                         reject(
                             "look_alike",
@@ -426,7 +424,10 @@ impl Gatehouse {
                 SourceTarget::Role(name) => match role_map.get(name) {
                     Some(r) => PlannedTarget::Other(GrantTarget::Role(r.clone())),
                     None => {
-                        leave(format!("to role `{}`, which was left out", text::shorten(name)));
+                        leave(format!(
+                            "to role `{}`, which was left out",
+                            text::shorten(name)
+                        ));
                         continue;
                     }
                 },
@@ -573,17 +574,15 @@ impl Gatehouse {
         let now = Utc::now();
         let actor = self.actor_label(tx, ctx).await?;
         let platform = plan.report.platform.as_str();
-        let event = |action: &str, user_id: Option<UserId>, target: String, details| {
-            HistoryEvent {
-                id: 0,
-                at: now,
-                actor: actor.clone(),
-                channel: ctx.channel,
-                action: action.to_owned(),
-                user_id,
-                target,
-                details,
-            }
+        let event = |action: &str, user_id: Option<UserId>, target: String, details| HistoryEvent {
+            id: 0,
+            at: now,
+            actor: actor.clone(),
+            channel: ctx.channel,
+            action: action.to_owned(),
+            user_id,
+            target,
+            details,
         };
         let mut events = Vec::new();
         for r in &plan.new_roles {

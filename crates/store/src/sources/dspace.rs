@@ -22,7 +22,12 @@ use sqlx::{Connection, Executor, Row};
 use super::{check_scheme, redact_url, why, SourceError};
 
 const PLATFORM: &str = "DSpace";
-const TABLES: &[&str] = &["eperson", "epersongroup", "epersongroup2eperson", "group2group"];
+const TABLES: &[&str] = &[
+    "eperson",
+    "epersongroup",
+    "epersongroup2eperson",
+    "group2group",
+];
 
 /// Reads a DSpace database at `url` (`postgres://...`) in one read-only snapshot.
 pub async fn read_dspace(url: &str) -> Result<Source, SourceError> {

@@ -26,12 +26,13 @@ pub async fn read_eprints(url: &str) -> Result<Source, SourceError> {
         Some(rest) => format!("mysql://{rest}"),
         None => url.to_owned(),
     };
-    let mut conn = MySqlConnection::connect(&mysql_url)
-        .await
-        .map_err(|e| SourceError::Unreachable {
-            url: shown.clone(),
-            why: why(url, &e),
-        })?;
+    let mut conn =
+        MySqlConnection::connect(&mysql_url)
+            .await
+            .map_err(|e| SourceError::Unreachable {
+                url: shown.clone(),
+                why: why(url, &e),
+            })?;
     let q = |e: sqlx::Error| SourceError::Query {
         url: shown.clone(),
         why: why(url, &e),

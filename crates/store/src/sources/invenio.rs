@@ -63,10 +63,11 @@ pub async fn read_invenio(url: &str) -> Result<Source, SourceError> {
     let mut source = Source::new(Platform::Invenio, shown.clone());
 
     let mut role_name: HashMap<String, String> = HashMap::new();
-    for r in sqlx::query("SELECT id::text AS id, name, description FROM accounts_role ORDER BY name")
-        .fetch_all(&mut conn)
-        .await
-        .map_err(q)?
+    for r in
+        sqlx::query("SELECT id::text AS id, name, description FROM accounts_role ORDER BY name")
+            .fetch_all(&mut conn)
+            .await
+            .map_err(q)?
     {
         let id: String = r.try_get("id").map_err(q)?;
         let name: Option<String> = r.try_get("name").map_err(q)?;
@@ -148,11 +149,14 @@ pub async fn read_invenio(url: &str) -> Result<Source, SourceError> {
     for (table, column, kind) in [
         ("access_actionsusers", "user_id::text", "user"),
         ("access_actionsroles", "role_id::text", "role"),
-        ("access_actionssystemroles", "role_name::text", "system role"),
+        (
+            "access_actionssystemroles",
+            "role_name::text",
+            "system role",
+        ),
     ] {
-        let sql = format!(
-            "SELECT action, exclude, argument, {column} AS who FROM {table} ORDER BY id"
-        );
+        let sql =
+            format!("SELECT action, exclude, argument, {column} AS who FROM {table} ORDER BY id");
         for r in sqlx::query(&sql).fetch_all(&mut conn).await.map_err(q)? {
             let action: Option<String> = r.try_get("action").map_err(q)?;
             let exclude: Option<bool> = r.try_get("exclude").map_err(q)?;

@@ -106,7 +106,10 @@ mod tests {
             redact_url("postgres://dspace:s3cret@db:5432/dspace"),
             "postgres://dspace:***@db:5432/dspace"
         );
-        assert_eq!(redact_url("mysql://root@localhost/ep"), "mysql://root@localhost/ep");
+        assert_eq!(
+            redact_url("mysql://root@localhost/ep"),
+            "mysql://root@localhost/ep"
+        );
         assert!(check_scheme("mysql://x@y/z", &["postgres", "postgresql"]).is_err());
         assert!(check_scheme("postgres://x@y/z", &["postgres", "postgresql"]).is_ok());
     }
