@@ -443,3 +443,78 @@ fn a_killed_migration_leaves_all_or_nothing() {
         }
     }
 }
+
+/// Every kind of conflict with what Gatehouse holds is listed, and its item left out.
+#[test]
+fn conflicts_with_gatehouse_are_listed_and_left_out() {
+    let Some(db) = TestDb::create("dspaceconf", "migrate-from dspace, conflicts") else {
+        return;
+    };
+    let mut s = String::from(DDL);
+    s += &person(
+        ADMIN,
+        "admin@ds.example.org",
+        None,
+        true,
+        Some("a"),
+        true,
+        "A",
+        "A",
+    );
+    s += &person(
+        CURATOR,
+        "curator@ds.example.org",
+        Some("curator"),
+        true,
+        Some("b"),
+        true,
+        "C",
+        "C",
+    );
+    s += &person(
+        OLD,
+        "here@ds.example.org",
+        None,
+        true,
+        Some("c"),
+        true,
+        "H",
+        "H",
+    );
+    s += &group(G_EDITORS, "deposit");
+    s += &group(G_SITE, "Fresh Group");
+    s += &format!(
+        "INSERT INTO epersongroup2eperson VALUES ('{G_EDITORS}', '{ADMIN}'), ('{G_SITE}', '{ADMIN}');\n"
+    );
+    sql(&db.url, &s);
+    let env = Env::new();
+    // A Cyrillic `а`: looks like admin@ds.example.org.
+    env.user("\u{430}dmin@ds.example.org", &[]);
+    env.user("someone@example.org", &["--username", "Curator"]);
+    env.user("here@ds.example.org", &[]);
+
+    let plan = migrate(&env, &db.url, &["--plan"]);
+    let conflicts = plan["conflicts"].as_array().unwrap();
+    let kinds: Vec<&str> = conflicts
+        .iter()
+        .map(|c| c["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"look_alike"), "{plan}");
+    assert!(kinds.contains(&"username_taken"), "{plan}");
+    // `deposit` is a role of the policy (the built-in EPrints catalog): never taken over.
+    assert!(kinds.contains(&"role_clash"), "{plan}");
+    assert_eq!(plan["counts"]["users"]["existing"], 1, "{plan}");
+    assert_eq!(plan["counts"]["users"]["create"], 0, "{plan}");
+    assert_eq!(plan["counts"]["roles"]["create"], 1, "{plan}");
+
+    let before = env.users();
+    let done = migrate(&env, &db.url, &[]);
+    assert_eq!(done["conflicts"], plan["conflicts"], "{done}");
+    assert_eq!(env.users()["total"], before["total"]);
+    // The existing account was left alone (no --update).
+    let here = env
+        .run(&["users", "show", "here@ds.example.org", "--json"])
+        .ok()
+        .json();
+    assert_eq!(here["full_name"], "", "{here}");
+}
