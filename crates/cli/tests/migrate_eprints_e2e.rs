@@ -82,7 +82,18 @@ push @{$c->{user_roles}->{minuser}}, '+eprint/archive/edit:owner';
 "#;
 
 /// (userid, username, email, type, method, password, given, family).
-const USERS: &[(i64, &str, &str, &str, u8, &str, &str, &str)] = &[
+type EpUser = (
+    i64,
+    &'static str,
+    &'static str,
+    &'static str,
+    u8,
+    &'static str,
+    &'static str,
+    &'static str,
+);
+
+const USERS: &[EpUser] = &[
     (
         1,
         "admin",

@@ -332,9 +332,13 @@ struct Converted {
     public: Option<List>,
 }
 
-fn find<'a>(lists: &'a mut Vec<List>, name: &str) -> Option<&'a mut List> {
+fn find<'a>(lists: &'a mut [List], name: &str) -> Option<&'a mut List> {
     lists.iter_mut().find(|l| l.name == name)
 }
+
+/// A statement read: its target, whether it pushes (rather than assigns), the items with
+/// their lines, and its first line.
+type Statement = (Target, bool, Vec<(String, u32)>, u32);
 
 /// What a statement assigns to or pushes onto.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -579,7 +583,7 @@ impl Parser<'_> {
     }
 
     /// One statement: an assignment or a push.
-    fn statement(&mut self) -> Result<(Target, bool, Vec<(String, u32)>, u32), ConvertError> {
+    fn statement(&mut self) -> Result<Statement, ConvertError> {
         let line = self.line();
         match self.peek() {
             Some(Tok::Word(w)) if w == "push" => {
