@@ -62,6 +62,17 @@ enum PlannedTarget {
     Other(GrantTarget),
 }
 
+/// A source account's values, checked.
+struct Checked {
+    email: Email,
+    username: Option<Username>,
+    hash: Option<PasswordHash>,
+    user_type: TypeName,
+    entries: Vec<Entry>,
+    /// Parts left out: (kind, subject, reason).
+    left_out: Vec<(&'static str, String, String)>,
+}
+
 /// The stored accounts, indexed for the checks.
 #[derive(Default)]
 struct Taken {
@@ -272,7 +283,14 @@ impl Gatehouse {
                     continue;
                 }
             };
-            let (email, username, hash, user_type, entries, left_out) = checked;
+            let Checked {
+                email,
+                username,
+                hash,
+                user_type,
+                entries,
+                left_out,
+            } = checked;
             for (what, subject, reason) in left_out {
                 if what != "username" {
                     counts.memberships.skipped += 1;
@@ -467,25 +485,14 @@ impl Gatehouse {
     }
 
     /// A source account's values as Gatehouse's types, or why it cannot come; the role
-    /// entries it names that are left out come back as `(kind, subject, reason)`.
-    #[allow(clippy::type_complexity)]
+    /// entries it names that are left out come back in [`Checked::left_out`].
     fn check_source_user(
         &self,
         u: &SourceUser,
         policy: &gatehouse_policy::CompiledPolicy,
         role_map: &HashMap<String, RoleName>,
         new_roles: &HashSet<RoleName>,
-    ) -> Result<
-        (
-            Email,
-            Option<Username>,
-            Option<PasswordHash>,
-            TypeName,
-            Vec<Entry>,
-            Vec<(&'static str, String, String)>,
-        ),
-        String,
-    > {
+    ) -> Result<Checked, String> {
         let email = Email::new(&u.email).map_err(|e| e.to_string())?;
         let mut left_out = Vec::new();
         let username = match u.username.as_deref().filter(|n| !n.is_empty()) {
@@ -561,7 +568,14 @@ impl Gatehouse {
                 )),
             }
         }
-        Ok((email, username, hash, user_type, entries, left_out))
+        Ok(Checked {
+            email,
+            username,
+            hash,
+            user_type,
+            entries,
+            left_out,
+        })
     }
 
     async fn write_migration(
