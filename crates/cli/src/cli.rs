@@ -110,6 +110,17 @@ pub enum Command {
         #[command(subcommand)]
         cmd: Option<MigrateCmd>,
     },
+    /// Move accounts, password hashes, roles and grants in from a running InvenioRDM, EPrints
+    /// or DSpace (its database is only read, in one snapshot).
+    ///
+    /// Everything is written in one transaction: all or nothing. Conflicts (an email or
+    /// username already here, a role name clash, two source accounts differing only in case,
+    /// look-alike accounts) are listed and their items left out; so is anything Gatehouse
+    /// cannot express exactly. Run it again to bring in what is new; `--update` refreshes
+    /// what came before. Passwords keep working: each platform's hash is verified as the
+    /// platform did at the first log in, then replaced. See docs/migrating.md.
+    #[command(subcommand)]
+    MigrateFrom(MigrateFromCmd),
     /// Run the HTTP API (and admin UI) until SIGTERM or Ctrl-C.
     ///
     /// Listens on server.listen (default 127.0.0.1:8080). In-flight requests finish before
@@ -346,6 +357,49 @@ pub struct ListArgs {
     /// (invenio-pbkdf2-sha512, eprints-sha512, dspace-sha512, ...; see `migrate status`).
     #[arg(long, value_name = "SCHEME")]
     pub password_scheme: Option<String>,
+}
+
+/// `migrate-from ...`
+#[derive(Debug, Subcommand)]
+pub enum MigrateFromCmd {
+    /// An InvenioRDM database (PostgreSQL): accounts, roles, memberships, action grants.
+    ///
+    /// Its `$pbkdf2-sha512$` hashes need the instance's salt: set
+    /// `legacy.invenio_password_salt` (or GATEHOUSE_LEGACY__INVENIO_PASSWORD_SALT) first.
+    Invenio(MigrateFromArgs),
+    /// An EPrints database (MySQL or MariaDB): users, their roles and editorial scope.
+    Eprints {
+        /// The source and what to do.
+        #[command(flatten)]
+        args: MigrateFromArgs,
+        /// The repository's cfg.d folder: its user_roles.pl is converted (as `policy
+        /// convert` does) into app_data/user_roles.yaml, which must not exist yet.
+        #[arg(long, value_name = "DIR")]
+        config_dir: Option<PathBuf>,
+    },
+    /// A DSpace database (PostgreSQL): e-people, groups (nesting resolved), Administrator.
+    Dspace(MigrateFromArgs),
+}
+
+/// What every `migrate-from` takes.
+#[derive(Debug, Args)]
+pub struct MigrateFromArgs {
+    /// The source database URL (postgres://... or mysql://...); from the environment
+    /// variable GATEHOUSE_MIGRATE_SOURCE to keep its password off the command line.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "GATEHOUSE_MIGRATE_SOURCE",
+        hide_env_values = true
+    )]
+    pub source: String,
+    /// Only print what would happen (counts per kind and every conflict); write nothing.
+    #[arg(long)]
+    pub plan: bool,
+    /// Refresh accounts and roles that came before from the source (names, status, type,
+    /// roles, scope; a password only while it is still the platform's hash).
+    #[arg(long)]
+    pub update: bool,
 }
 
 /// `migrate ...`

@@ -288,6 +288,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         } => commands::serve::migrate_status(&app).await,
         Command::Export { file } => commands::transfer::export(&app, file.as_deref()).await,
         Command::Import { file } => commands::transfer::import(&app, &file).await,
+        Command::MigrateFrom(cmd) => commands::migrate_from::migrate_from(&app, cmd).await,
     }
 }
 

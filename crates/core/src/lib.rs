@@ -11,6 +11,7 @@ pub mod legacy;
 pub mod load;
 pub mod login;
 mod lookalike;
+pub mod migrate;
 pub mod password_work;
 pub mod platform;
 pub mod service;
@@ -28,6 +29,7 @@ pub use error::CoreError;
 pub use hash::{HashLimits, PasswordHash, Verified};
 pub use load::{FilePassword, FixtureOutcome, FixturePlan, FixtureReport, FixtureUser};
 pub use login::LoginRefusal;
+pub use migrate::{MigrateOptions, MigrateReport, Platform, Source};
 pub use platform::{AdmittedPage, AdmittedUser, EffectiveView, Expand, UserHolds, WhoCanView};
 pub use service::{hash_password, Actor, Changed, Context, Gatehouse, Settings, UserRef};
 pub use store::{

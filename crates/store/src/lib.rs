@@ -27,6 +27,7 @@ mod codec;
 pub mod conformance;
 mod dialect;
 pub mod postgres;
+pub mod sources;
 pub mod sqlite;
 
 pub use postgres::PostgresStore;

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod check;
 pub mod fixtures;
+pub mod migrate_from;
 pub mod platform;
 pub mod policy;
 pub mod roles;
