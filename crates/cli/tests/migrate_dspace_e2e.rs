@@ -378,7 +378,7 @@ fn dspace_people_groups_and_passwords_move_in() {
 
 #[test]
 fn bad_sources_are_named_and_the_password_never_shown() {
-    let env = Env::new();
+    let mut env = Env::new();
     env.run(&[
         "migrate-from",
         "dspace",
@@ -396,6 +396,16 @@ fn bad_sources_are_named_and_the_password_never_shown() {
     r.code(2)
         .err_contains("cannot connect to the source `postgres://dspace:***@127.0.0.1:1/dspace`");
     assert!(!r.stderr.contains("hunter2"), "{}", r.stderr);
+    // The same from the environment, off the command line.
+    env.extra_env.push((
+        "GATEHOUSE_MIGRATE_SOURCE".into(),
+        "postgres://dspace:hunter2-secret@127.0.0.1:1/dspace".into(),
+    ));
+    let r = env.run(&["migrate-from", "dspace", "--plan"]);
+    r.code(2)
+        .err_contains("cannot connect to the source `postgres://dspace:***@");
+    assert!(!r.stderr.contains("hunter2"), "{}", r.stderr);
+    env.extra_env.clear();
     let Some(db) = TestDb::create("notdspace", "migrate-from dspace, missing table") else {
         return;
     };
