@@ -427,10 +427,19 @@ fn a_killed_migration_leaves_all_or_nothing() {
                  'p' || i || '@ds.example.org', true, md5(i::text), NULL, NULL
           FROM generate_series(1, 20000) i;";
     sql(&db.url, &s);
+    // How long a whole run takes here, so that the kills land while it writes.
+    let timing = Env::new();
+    let started = std::time::Instant::now();
+    timing
+        .run(&["migrate-from", "dspace", "--source", &db.url])
+        .ok();
+    let whole = started.elapsed();
+    assert_eq!(timing.users()["total"], 20000);
+
     let env = Env::new();
     env.run(&["migrate"]).ok();
     let bin = env!("CARGO_BIN_EXE_gatehouse");
-    for delay_ms in [150u64, 400, 800] {
+    for percent in [50u32, 70, 85, 95] {
         let mut child = std::process::Command::new(bin)
             .args(["migrate-from", "dspace", "--source", &db.url])
             .current_dir(env.path())
@@ -440,13 +449,13 @@ fn a_killed_migration_leaves_all_or_nothing() {
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        std::thread::sleep(whole * percent / 100);
         let _ = child.kill();
         let _ = child.wait();
         let total = env.users()["total"].as_u64().unwrap();
         assert!(
             total == 0 || total == 20000,
-            "half a migration: {total} users"
+            "half a migration after {percent}% of {whole:?}: {total} users"
         );
         if total == 20000 {
             break;
