@@ -537,3 +537,43 @@ fn conflicts_with_gatehouse_are_listed_and_left_out() {
         .json();
     assert_eq!(here["full_name"], "", "{here}");
 }
+
+/// The same move into a PostgreSQL Gatehouse (several nodes share it).
+#[test]
+fn dspace_moves_into_a_postgres_gatehouse_too() {
+    let Some(src) = TestDb::create("dspacesrc", "migrate-from dspace into PostgreSQL") else {
+        return;
+    };
+    let Some(dst) = TestDb::create("dspacedst", "migrate-from dspace into PostgreSQL") else {
+        return;
+    };
+    seed(&src.url);
+    let env = Env::new();
+    env.run(&["--database-url", &dst.url, "migrate"]).ok();
+    let args = [
+        "--database-url",
+        &dst.url,
+        "migrate-from",
+        "dspace",
+        "--source",
+        &src.url,
+        "--json",
+    ];
+    let done = env.run(&args).ok().json();
+    assert_eq!(done["counts"]["users"]["create"], 5, "{done}");
+    assert_eq!(done["counts"]["grants"]["create"], 4, "{done}");
+    let again = env.run(&args).ok().json();
+    assert_eq!(again["counts"]["users"]["existing"], 5, "{again}");
+    env.run_stdin(
+        &[
+            "--database-url",
+            &dst.url,
+            "users",
+            "check-login",
+            "curator@ds.example.org",
+            "--password-stdin",
+        ],
+        Some("Ünïcödé-Pässwörd ☃"),
+    )
+    .ok();
+}
