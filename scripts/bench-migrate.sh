@@ -3,7 +3,9 @@
 # in PostgreSQL (DSpace 7's tables, SHA-512 hashes as DSpace stores them, first and last
 # names as metadata, 50 groups with one level of nesting, every tenth person in a group,
 # one Administrator), moves it into a fresh SQLite data directory with the release binary,
-# and prints wall time (reading the source included), users per second and peak memory.
+# and prints wall time (reading the source included), users per second and peak memory;
+# `plan_s` is a `--plan` run first (reading the source and planning, nothing written), so
+# seconds - plan_s is about the writing.
 # The hashes are copied, never computed, so the figure is the write path's.
 # Usage: scripts/bench-migrate.sh [SIZES...]   (default: 1000 100000)
 # Uses PG_ADMIN_URL (default postgres://postgres@127.0.0.1:5432/postgres) and psql.
@@ -19,7 +21,7 @@ trap 'rm -rf "$work"' EXIT
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -m)"
 echo "binary:  $bin"
-printf '%-9s %10s %12s %12s\n' users seconds users/s max_rss_MiB
+printf '%-9s %8s %10s %12s %12s\n' users plan_s seconds users/s max_rss_MiB
 
 for n in "${sizes[@]}"; do
   name="gh_bench_dspace_$n"
@@ -61,6 +63,9 @@ INSERT INTO epersongroup2eperson SELECT g.uuid, e.uuid FROM epersongroup g,
 SQL
   dir="$work/run-$n"
   mkdir -p "$dir/app_data"
+  /usr/bin/time -f '%e' -o "$dir/plan.txt" "$bin" --data-dir "$dir/data" --app-data "$dir/app_data" \
+    migrate-from dspace --source "$url" --plan --json > /dev/null
+  read -r plan_secs < "$dir/plan.txt"
   /usr/bin/time -f '%e %M' -o "$dir/time.txt" "$bin" --data-dir "$dir/data" --app-data "$dir/app_data" \
     migrate-from dspace --source "$url" --json > "$dir/out.json"
   scripts/pg-bench-db.sh drop "$name"
@@ -68,5 +73,5 @@ SQL
   created=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["counts"]["users"]["create"])' "$dir/out.json")
   [ "$created" = "$n" ] || { echo "expected $n created, got $created" >&2; exit 1; }
   rate=$(awk -v n="$n" -v s="$secs" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }')
-  printf '%-9s %10s %12s %12.1f\n' "$n" "$secs" "$rate" "$(awk -v k="$rss_kib" 'BEGIN { print k / 1024 }')"
+  printf '%-9s %8s %10s %12s %12.1f\n' "$n" "$plan_secs" "$secs" "$rate" "$(awk -v k="$rss_kib" 'BEGIN { print k / 1024 }')"
 done

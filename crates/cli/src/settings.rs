@@ -226,8 +226,14 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-/// Environment variables with the prefix that are not configuration keys.
-const ENV_NOT_KEYS: &[&str] = &["GATEHOUSE_LOG", "GATEHOUSE_CONFIG", "GATEHOUSE_LOG_FORMAT"];
+/// Environment variables with the prefix that are not configuration keys
+/// (`GATEHOUSE_MIGRATE_SOURCE` is `migrate-from --source`, kept off the command line).
+const ENV_NOT_KEYS: &[&str] = &[
+    "GATEHOUSE_LOG",
+    "GATEHOUSE_CONFIG",
+    "GATEHOUSE_LOG_FORMAT",
+    "GATEHOUSE_MIGRATE_SOURCE",
+];
 
 impl Config {
     /// Reads and validates the configuration from the file, `env` and flags.

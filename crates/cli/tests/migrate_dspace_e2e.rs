@@ -378,7 +378,7 @@ fn dspace_people_groups_and_passwords_move_in() {
 
 #[test]
 fn bad_sources_are_named_and_the_password_never_shown() {
-    let env = Env::new();
+    let mut env = Env::new();
     env.run(&[
         "migrate-from",
         "dspace",
@@ -396,6 +396,16 @@ fn bad_sources_are_named_and_the_password_never_shown() {
     r.code(2)
         .err_contains("cannot connect to the source `postgres://dspace:***@127.0.0.1:1/dspace`");
     assert!(!r.stderr.contains("hunter2"), "{}", r.stderr);
+    // The same from the environment, off the command line.
+    env.extra_env.push((
+        "GATEHOUSE_MIGRATE_SOURCE".into(),
+        "postgres://dspace:hunter2-secret@127.0.0.1:1/dspace".into(),
+    ));
+    let r = env.run(&["migrate-from", "dspace", "--plan"]);
+    r.code(2)
+        .err_contains("cannot connect to the source `postgres://dspace:***@");
+    assert!(!r.stderr.contains("hunter2"), "{}", r.stderr);
+    env.extra_env.clear();
     let Some(db) = TestDb::create("notdspace", "migrate-from dspace, missing table") else {
         return;
     };
@@ -417,10 +427,19 @@ fn a_killed_migration_leaves_all_or_nothing() {
                  'p' || i || '@ds.example.org', true, md5(i::text), NULL, NULL
           FROM generate_series(1, 20000) i;";
     sql(&db.url, &s);
+    // How long a whole run takes here, so that the kills land while it writes.
+    let timing = Env::new();
+    let started = std::time::Instant::now();
+    timing
+        .run(&["migrate-from", "dspace", "--source", &db.url])
+        .ok();
+    let whole = started.elapsed();
+    assert_eq!(timing.users()["total"], 20000);
+
     let env = Env::new();
     env.run(&["migrate"]).ok();
     let bin = env!("CARGO_BIN_EXE_gatehouse");
-    for delay_ms in [150u64, 400, 800] {
+    for percent in [50u32, 70, 85, 95] {
         let mut child = std::process::Command::new(bin)
             .args(["migrate-from", "dspace", "--source", &db.url])
             .current_dir(env.path())
@@ -430,13 +449,13 @@ fn a_killed_migration_leaves_all_or_nothing() {
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        std::thread::sleep(whole * percent / 100);
         let _ = child.kill();
         let _ = child.wait();
         let total = env.users()["total"].as_u64().unwrap();
         assert!(
             total == 0 || total == 20000,
-            "half a migration: {total} users"
+            "half a migration after {percent}% of {whole:?}: {total} users"
         );
         if total == 20000 {
             break;
@@ -517,4 +536,44 @@ fn conflicts_with_gatehouse_are_listed_and_left_out() {
         .ok()
         .json();
     assert_eq!(here["full_name"], "", "{here}");
+}
+
+/// The same move into a PostgreSQL Gatehouse (several nodes share it).
+#[test]
+fn dspace_moves_into_a_postgres_gatehouse_too() {
+    let Some(src) = TestDb::create("dspacesrc", "migrate-from dspace into PostgreSQL") else {
+        return;
+    };
+    let Some(dst) = TestDb::create("dspacedst", "migrate-from dspace into PostgreSQL") else {
+        return;
+    };
+    seed(&src.url);
+    let env = Env::new();
+    env.run(&["--database-url", &dst.url, "migrate"]).ok();
+    let args = [
+        "--database-url",
+        &dst.url,
+        "migrate-from",
+        "dspace",
+        "--source",
+        &src.url,
+        "--json",
+    ];
+    let done = env.run(&args).ok().json();
+    assert_eq!(done["counts"]["users"]["create"], 5, "{done}");
+    assert_eq!(done["counts"]["grants"]["create"], 4, "{done}");
+    let again = env.run(&args).ok().json();
+    assert_eq!(again["counts"]["users"]["existing"], 5, "{again}");
+    env.run_stdin(
+        &[
+            "--database-url",
+            &dst.url,
+            "users",
+            "check-login",
+            "curator@ds.example.org",
+            "--password-stdin",
+        ],
+        Some("Ünïcödé-Pässwörd ☃"),
+    )
+    .ok();
 }

@@ -139,9 +139,22 @@ impl Gatehouse {
         options: MigrateOptions,
     ) -> Result<Plan, CoreError> {
         let policy = self.policy(tx).await?;
-        let mut counts = MigrateCounts::default();
         let mut conflicts = Vec::new();
         let mut skipped = source.skipped.clone();
+        // What the reader left out counts as in the source and left out.
+        let mut counts = MigrateCounts::default();
+        for k in &skipped {
+            let kind = match k.kind {
+                "user" => &mut counts.users,
+                "role" => &mut counts.roles,
+                "grant" => &mut counts.grants,
+                "membership" | "entry" => &mut counts.memberships,
+                "editperms" => &mut counts.scopes,
+                _ => continue,
+            };
+            kind.source += 1;
+            kind.skipped += 1;
+        }
 
         // Roles.
         let stored: HashMap<RoleName, StoredRole> = tx
@@ -153,7 +166,7 @@ impl Gatehouse {
         let mut role_map: HashMap<String, RoleName> = HashMap::new();
         let mut named: HashMap<String, String> = HashMap::new();
         let (mut new_roles, mut updated_roles) = (Vec::new(), Vec::new());
-        counts.roles.source = source.roles.len() as u64;
+        counts.roles.source += source.roles.len() as u64;
         for r in &source.roles {
             let subject = format!("role `{}`", text::shorten(&r.name));
             let name = match role_name(&r.name) {
@@ -242,7 +255,7 @@ impl Gatehouse {
         let now = Utc::now();
         let mut planned: HashMap<String, Planned> = HashMap::new();
         let (mut new_users, mut updated_users) = (Vec::new(), Vec::new());
-        counts.users.source = source.users.len() as u64;
+        counts.users.source += source.users.len() as u64;
         for u in source.users {
             let subject = format!("{} (`{}`)", u.key, text::shorten(&u.email));
             let mut reject = |kind: &'static str, detail: String| {
@@ -406,7 +419,7 @@ impl Gatehouse {
             tx.grants(&Default::default()).await?.into_iter().collect();
         let mut grants = Vec::new();
         let mut seen = HashSet::new();
-        counts.grants.source = source.grants.len() as u64;
+        counts.grants.source += source.grants.len() as u64;
         for g in source.grants {
             let subject = format!("grant {} `{}`", g.effect, text::shorten(&g.privilege));
             let mut leave = |reason: String| {

@@ -181,7 +181,7 @@ pub async fn read_dspace(url: &str) -> Result<Source, SourceError> {
     // E-people.
     let rows = sqlx::query(
         "SELECT uuid::text AS id, email, netid, can_log_in, password, salt, digest_algorithm \
-         FROM eperson ORDER BY email",
+         FROM eperson ORDER BY uuid",
     )
     .fetch_all(&mut conn)
     .await

@@ -1,4 +1,5 @@
-//! InvenioRDM (PostgreSQL), as invenio-accounts 5 to 8 and invenio-access 2 to 4 define it:
+//! InvenioRDM (PostgreSQL), as invenio-accounts 2.0 and later define it (the profile in
+//! `accounts_user`, InvenioRDM 10 on; tested with invenio-accounts 9.1 and invenio-access 7.1):
 //!
 //! - `accounts_user`: email, username, active, confirmed_at, blocked_at (a blocked account
 //!   comes inactive), password (`$pbkdf2-sha512$...`, copied), and the `profile` JSON with
