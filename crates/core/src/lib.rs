@@ -10,6 +10,7 @@ pub mod hash;
 pub mod load;
 pub mod login;
 mod lookalike;
+pub mod oidc;
 pub mod password_work;
 pub mod platform;
 pub mod service;

@@ -56,6 +56,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../migrations/postgres/0003_data_version.sql"),
     ),
     (4, include_str!("../migrations/postgres/0004_security.sql")),
+    (5, include_str!("../migrations/postgres/0005_oidc.sql")),
 ];
 
 /// The table the migration runner records versions in (created when missing).

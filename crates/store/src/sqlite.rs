@@ -51,6 +51,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../migrations/sqlite/0003_data_version.sql"),
     ),
     (4, include_str!("../migrations/sqlite/0004_security.sql")),
+    (5, include_str!("../migrations/sqlite/0005_oidc.sql")),
 ];
 
 /// The table the migration runner records versions in (created when missing).
