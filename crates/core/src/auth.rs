@@ -464,6 +464,7 @@ impl Gatehouse {
         user.password_hash = Some(hash);
         let user = tx.update_user(&user).await?;
         tx.delete_user_credentials(user.id, None).await?;
+        tx.revoke_user_oauth_tokens(user.id).await?;
         let ctx = Context {
             actor: Actor::User(user.id),
             channel,
