@@ -112,6 +112,7 @@ pub async fn serve(app: &App, listen: Option<String>) -> Result<(), Failure> {
             metrics_token: app.config.metrics_token.clone(),
             throttle: app.config.throttle,
             device_keys,
+            oidc: app.config.oidc.clone(),
         },
     );
     let listener = tokio::net::TcpListener::bind(addr)

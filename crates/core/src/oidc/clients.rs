@@ -329,6 +329,11 @@ impl Gatehouse {
             self.authorize(tx.as_mut(), ctx, "config/view", None)
                 .await?;
         }
+        self.key_views(settings).await
+    }
+
+    /// Every key's view, read afresh.
+    async fn key_views(&self, settings: &OidcSettings) -> Result<Vec<KeyView>, CoreError> {
         let ring = self.key_ring_fresh(settings).await?;
         let now = Utc::now();
         Ok(ring
@@ -402,7 +407,8 @@ impl Gatehouse {
         .await?;
         tx.commit().await?;
         self.forget_keys();
-        self.list_keys(ctx, settings).await
+        // Authorized above for `config/edit`, which shows the keys it made.
+        self.key_views(settings).await
     }
 
     fn forget_keys(&self) {
