@@ -101,26 +101,35 @@ pub async fn serve(app: &App, listen: Option<String>) -> Result<(), Failure> {
         )
         .await?;
     let device_keys = gatehouse_server::client::DeviceKeys::from_hex(&device_key);
-    let state = AppState::new(
-        gh,
-        mailer(app)?,
-        ServerSettings {
-            base_url: app.config.base_url.clone(),
-            secure_cookies: app.config.secure_cookies,
-            lifetimes: Lifetimes::default(),
-            trusted_proxies: app.config.trusted_proxies.clone(),
-            metrics_token: app.config.metrics_token.clone(),
-            throttle: app.config.throttle,
-            device_keys,
-            oidc: app.config.oidc.clone(),
-        },
-    );
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| Failure::Usage(format!("cannot listen on {addr}: {e}")))?;
     let local = listener
         .local_addr()
         .map_err(|e| Failure::Internal(e.to_string()))?;
+    // Without a configured server.base_url, the public URL (and the OpenID Connect issuer)
+    // is the address actually listened on, also with `--listen` or port 0.
+    let (base_url, mut oidc) = (app.config.base_url.clone(), app.config.oidc.clone());
+    let base_url = if base_url == format!("http://{}", app.config.listen) {
+        format!("http://{local}")
+    } else {
+        base_url
+    };
+    oidc.issuer = base_url.trim_end_matches('/').to_owned();
+    let state = AppState::new(
+        gh,
+        mailer(app)?,
+        ServerSettings {
+            base_url,
+            secure_cookies: app.config.secure_cookies,
+            lifetimes: Lifetimes::default(),
+            trusted_proxies: app.config.trusted_proxies.clone(),
+            metrics_token: app.config.metrics_token.clone(),
+            throttle: app.config.throttle,
+            device_keys,
+            oidc,
+        },
+    );
     tracing::info!(address = %local, "listening");
     if let Some(metrics_addr) = &app.config.metrics_listen {
         let metrics_listener = tokio::net::TcpListener::bind(metrics_addr)
