@@ -219,8 +219,11 @@ fn client_credentials(
     }
 }
 
-/// Authenticates the client of a request, throttled like log ins: a failure costs from
-/// the client's and the address's buckets, a success gives it back.
+/// Authenticates the client of a request. A failure is charged to the log in throttle's
+/// buckets (per client id and per address); once they are empty the answer is 429
+/// `slow_down`. A success costs nothing: checking a secret is one SHA-256 and one read (no
+/// Argon2 work to ration), a 256-bit secret cannot be guessed, and charging every request
+/// would throttle a busy client's own concurrent token requests.
 async fn authenticated(
     state: &AppState,
     headers: &HeaderMap,
@@ -229,18 +232,23 @@ async fn authenticated(
 ) -> Result<OidcClient, Response> {
     let (id, secret) = client_credentials(headers, form).map_err(oauth_error)?;
     let s = &state.0;
+    let refusal = match s.gh.authenticate_client(&id, secret.as_deref()).await {
+        Ok(c) => return Ok(c),
+        Err(e @ OAuthError::Protocol { .. }) => e,
+        Err(e) => return Err(oauth_error(e)),
+    };
     let account = format!("client:{id}");
     let attempt = crate::throttle::Attempt {
         account: &account,
         address: &client.address,
         known_device: false,
     };
-    let ticket = match s
+    match s
         .throttle
         .begin(&attempt, crate::throttle::unix_now())
         .await
     {
-        Ok(t) => t,
+        Ok(_) => Err(oauth_error(refusal)),
         Err(wait) => {
             let mut resp = (
                 StatusCode::TOO_MANY_REQUESTS,
@@ -256,17 +264,8 @@ async fn authenticated(
             if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
                 resp.headers_mut().insert(header::RETRY_AFTER, v);
             }
-            return Err(resp);
+            Err(resp)
         }
-    };
-    match s.gh.authenticate_client(&id, secret.as_deref()).await {
-        Ok(c) => {
-            s.throttle
-                .succeeded(&ticket, crate::throttle::unix_now())
-                .await;
-            Ok(c)
-        }
-        Err(e) => Err(oauth_error(e)),
     }
 }
 

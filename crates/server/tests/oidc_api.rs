@@ -982,3 +982,53 @@ async fn clients_and_keys_over_the_json_api() {
     let jwks = get(&api, "/oauth/jwks", None).await.expect(StatusCode::OK);
     assert_eq!(jwks.body["keys"].as_array().unwrap().len(), 4);
 }
+
+#[tokio::test]
+async fn failed_client_authentications_are_throttled_and_successes_are_not() {
+    let api = Api::new().await;
+    let rp = client(&api, true, false).await;
+    let wrong = Rp {
+        id: rp.id.clone(),
+        secret: Some("not-the-secret".into()),
+    };
+    // Many concurrent-looking successes never run into the throttle.
+    for _ in 0..40 {
+        let r = form(
+            &api,
+            "/oauth/introspect",
+            Some(&rp),
+            &[("token", "x")],
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    }
+    let mut statuses = Vec::new();
+    for _ in 0..15 {
+        let r = form(
+            &api,
+            "/oauth/introspect",
+            Some(&wrong),
+            &[("token", "x")],
+            None,
+        )
+        .await;
+        statuses.push(r.status.as_u16());
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 401).count(),
+        10,
+        "{statuses:?}"
+    );
+    let r = form(
+        &api,
+        "/oauth/introspect",
+        Some(&wrong),
+        &[("token", "x")],
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(oauth_error(&r), "slow_down");
+    assert!(r.headers.get(header::RETRY_AFTER).is_some());
+}
