@@ -1,6 +1,6 @@
 //! The OpenID Connect provider (issue 14): clients ([`clients`]), signing keys and ID tokens
 //! ([`keys`]), and the authorization code, refresh and client credentials grants with
-//! revocation, introspection and userinfo ([`flow`]).
+//! revocation, introspection and userinfo ([`flow`], [`resource`]).
 //!
 //! Client management passes the one choke point like every service (`config/edit` to
 //! change, `config/view` to read). The protocol operations authenticate a client or a
@@ -11,6 +11,7 @@ pub mod clients;
 pub mod flow;
 pub(crate) mod keys;
 pub mod model;
+pub mod resource;
 
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
