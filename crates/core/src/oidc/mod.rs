@@ -1,5 +1,5 @@
 //! The OpenID Connect provider (issue 14): clients ([`clients`]), signing keys and ID tokens
-//! ([`keys`]), and the authorization code, refresh and client credentials grants with
+//! (`keys`), and the authorization code, refresh and client credentials grants with
 //! revocation, introspection and userinfo ([`flow`], [`resource`]).
 //!
 //! Client management passes the one choke point like every service (`config/edit` to
