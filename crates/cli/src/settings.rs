@@ -11,6 +11,8 @@ use gatehouse_core::{Email, HashLimits, Password, PasswordPolicy, Settings};
 use gatehouse_policy::TypeName;
 use serde::Deserialize;
 
+mod oidc;
+
 /// Why the configuration could not be read. Always the caller's to fix (exit 2).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -37,17 +39,7 @@ struct Raw {
     #[serde(default)]
     throttle: RawThrottle,
     #[serde(default)]
-    oidc: RawOidc,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct RawOidc {
-    access_token_lifetime_secs: Option<i64>,
-    refresh_token_lifetime_secs: Option<i64>,
-    key_rotation_delay_secs: Option<i64>,
-    roles_claim: Option<String>,
-    id_token_alg: Option<String>,
+    oidc: oidc::RawOidc,
 }
 
 #[derive(Deserialize, Default)]
@@ -378,7 +370,7 @@ impl Config {
             ));
         }
         let mail = mail_config(raw.mail, &data_dir)?;
-        let oidc = oidc_settings(raw.oidc, &base_url)?;
+        let oidc = oidc::oidc_settings(raw.oidc, &base_url)?;
         Ok(Config {
             oidc,
             data_dir,
@@ -407,77 +399,6 @@ impl Config {
     pub fn sqlite_path(&self) -> PathBuf {
         self.data_dir.join("gatehouse.sqlite")
     }
-}
-
-/// `oidc.*`: token lifetimes, the key rotation delay, the roles claim and the ID token
-/// algorithm; the issuer is `server.base_url` without a trailing slash.
-fn oidc_settings(
-    raw: RawOidc,
-    base_url: &str,
-) -> Result<gatehouse_core::oidc::OidcSettings, ConfigError> {
-    use chrono::Duration;
-    use gatehouse_core::oidc::model::KeyAlg;
-    let defaults = gatehouse_core::oidc::OidcSettings::default();
-    let secs = |v, key, default: Duration, range| {
-        bounded(v, key, default.num_seconds() as u32, range).map(|n| Duration::seconds(n.into()))
-    };
-    let roles_claim = raw.roles_claim.unwrap_or(defaults.roles_claim);
-    const TAKEN: &[&str] = &[
-        "sub",
-        "iss",
-        "aud",
-        "exp",
-        "iat",
-        "nonce",
-        "email",
-        "name",
-        "roles",
-        "user_type",
-    ];
-    if roles_claim.is_empty()
-        || roles_claim.len() > 64
-        || !roles_claim
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_-.:/".contains(c))
-        || TAKEN.contains(&roles_claim.as_str())
-    {
-        return Err(ConfigError(format!(
-            "oidc.roles_claim `{roles_claim}` is not a claim name to use; use e.g. `groups` \
-             (env GATEHOUSE_OIDC__ROLES_CLAIM)"
-        )));
-    }
-    let id_token_alg = match raw.id_token_alg.as_deref() {
-        None => defaults.id_token_alg,
-        Some(a) => KeyAlg::parse(a).ok_or_else(|| {
-            ConfigError(format!(
-                "oidc.id_token_alg `{a}` is not supported; use `RS256` or `EdDSA` \
-                 (env GATEHOUSE_OIDC__ID_TOKEN_ALG)"
-            ))
-        })?,
-    };
-    Ok(gatehouse_core::oidc::OidcSettings {
-        issuer: base_url.trim_end_matches('/').to_owned(),
-        access_token_lifetime: secs(
-            raw.access_token_lifetime_secs,
-            "oidc.access_token_lifetime_secs",
-            defaults.access_token_lifetime,
-            30..=3600,
-        )?,
-        refresh_token_lifetime: secs(
-            raw.refresh_token_lifetime_secs,
-            "oidc.refresh_token_lifetime_secs",
-            defaults.refresh_token_lifetime,
-            60..=31_536_000,
-        )?,
-        key_rotation_delay: secs(
-            raw.key_rotation_delay_secs,
-            "oidc.key_rotation_delay_secs",
-            defaults.key_rotation_delay,
-            0..=2_592_000,
-        )?,
-        roles_claim,
-        id_token_alg,
-    })
 }
 
 fn read_table(path: &Path, must_exist: bool) -> Result<toml::Table, ConfigError> {
