@@ -83,6 +83,13 @@ pub enum Command {
     /// Service tokens for the repository application that calls `/api/check`.
     #[command(subcommand)]
     Tokens(TokensCmd),
+    /// OpenID Connect clients: the repositories (InvenioRDM, DSpace, EPrints) that log their
+    /// users in through Gatehouse (docs/oidc.md).
+    #[command(subcommand)]
+    Clients(ClientsCmd),
+    /// The OpenID Connect provider's signing keys (RS256 and EdDSA), kept in the database.
+    #[command(subcommand)]
+    Keys(KeysCmd),
     /// Write the whole database (users with password hashes, roles, grants, credentials,
     /// history) as JSON lines, to FILE or standard output.
     ///
@@ -151,6 +158,66 @@ pub enum TokensCmd {
         /// Its name.
         name: String,
     },
+}
+
+/// `clients ...`
+#[derive(Debug, Subcommand)]
+pub enum ClientsCmd {
+    /// Register a client; its id and secret are printed once (the secret is stored hashed).
+    ///
+    /// Example: `gatehouse clients create "Our repository" --redirect-uri
+    /// https://repo.example.org/oauth/authorized/gatehouse/ --first-party`
+    Create {
+        /// A name for people, shown on the consent page.
+        name: String,
+        /// A redirect URI, matched exactly (`https://`, or `http://` on localhost); repeatable.
+        #[arg(long = "redirect-uri", value_name = "URI")]
+        redirect_uris: Vec<String>,
+        /// A public client (a single-page or native app): no secret, PKCE S256 required.
+        #[arg(long)]
+        public: bool,
+        /// A first-party client: the consent page is skipped.
+        #[arg(long)]
+        first_party: bool,
+        /// Where RP-initiated logout may send the browser back to; repeatable.
+        #[arg(long = "post-logout-redirect-uri", value_name = "URI")]
+        post_logout_redirect_uris: Vec<String>,
+        /// A scope the client may ask for (openid, profile, email, roles, offline_access);
+        /// repeatable [default: all of them].
+        #[arg(long = "scope", value_name = "SCOPE")]
+        scopes: Vec<String>,
+        /// The service token whose privileges the client credentials grant hands out.
+        #[arg(long, value_name = "NAME")]
+        service_token: Option<String>,
+    },
+    /// List clients (never their secrets).
+    List,
+    /// Show one client.
+    Show {
+        /// The client id.
+        id: String,
+    },
+    /// Revoke a client: it is refused from now on and its tokens end at once.
+    Revoke {
+        /// The client id.
+        id: String,
+    },
+    /// Give a confidential client a new secret, printed once; the old one stops working.
+    RotateSecret {
+        /// The client id.
+        id: String,
+    },
+}
+
+/// `keys ...`
+#[derive(Debug, Subcommand)]
+pub enum KeysCmd {
+    /// List the signing keys (never their private parts); the first ones are made if there
+    /// are none.
+    List,
+    /// Publish new keys now; they sign after oidc.key_rotation_delay_secs (default an hour),
+    /// and the old keys stay published until what they signed has expired.
+    Rotate,
 }
 
 /// `fixtures ...`

@@ -281,6 +281,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Policy(cmd) => commands::policy::policy(&app, cmd).await,
         Command::History(args) => commands::audit::history(&app, args).await,
         Command::Tokens(cmd) => commands::tokens::tokens(&app, cmd).await,
+        Command::Clients(cmd) => commands::clients::clients(&app, cmd).await,
+        Command::Keys(cmd) => commands::clients::keys(&app, cmd).await,
         Command::Serve { listen } => commands::serve::serve(&app, listen).await,
         Command::Migrate { cmd: None } => commands::serve::migrate(&app).await,
         Command::Migrate {

@@ -12,6 +12,8 @@ use gatehouse_core::{Email, HashLimits, Password, PasswordPolicy, Settings};
 use gatehouse_policy::TypeName;
 use serde::Deserialize;
 
+mod oidc;
+
 /// Why the configuration could not be read. Always the caller's to fix (exit 2).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -39,6 +41,8 @@ struct Raw {
     throttle: RawThrottle,
     #[serde(default)]
     legacy: RawLegacy,
+    #[serde(default)]
+    oidc: oidc::RawOidc,
 }
 
 #[derive(Deserialize, Default)]
@@ -174,6 +178,8 @@ pub struct Config {
     pub http_limits: gatehouse_server::serve::HttpLimits,
     /// `mail.*`.
     pub mail: MailConfig,
+    /// `oidc.*`, with the issuer from `server.base_url`.
+    pub oidc: gatehouse_core::oidc::OidcSettings,
     /// Settings for the services.
     pub settings: Settings,
     /// The config file that was read, if any.
@@ -296,7 +302,9 @@ impl Config {
                  server.metrics_listen, server.header_read_timeout_secs, server.request_timeout_secs, \
                  server.max_connections_per_address, server.max_connections, metrics.token, \
                  throttle.account_burst, throttle.account_refill_secs, throttle.address_burst, \
-                 throttle.address_refill_secs, \
+                 throttle.address_refill_secs, oidc.access_token_lifetime_secs, \
+                 oidc.refresh_token_lifetime_secs, oidc.key_rotation_delay_secs, \
+                 oidc.roles_claim, oidc.id_token_alg, \
                  mail.outbox, mail.from, mail.smtp_host, \
                  mail.smtp_port, mail.smtp_security, mail.smtp_username, mail.smtp_password",
                     e.message().trim_end_matches('\n')
@@ -389,7 +397,9 @@ impl Config {
         }
         let mail = mail_config(raw.mail, &data_dir)?;
         let legacy = legacy_settings(raw.legacy)?;
+        let oidc = oidc::oidc_settings(raw.oidc, &base_url)?;
         Ok(Config {
+            oidc,
             data_dir,
             app_data: raw.app_data.unwrap_or_else(|| PathBuf::from("app_data")),
             database_url: raw.database_url,
@@ -664,6 +674,9 @@ fn env_value(path: &[String], v: &str) -> toml::Value {
             | ["server", "request_timeout_secs"]
             | ["server", "max_connections_per_address"]
             | ["server", "max_connections"]
+            | ["oidc", "access_token_lifetime_secs"]
+            | ["oidc", "refresh_token_lifetime_secs"]
+            | ["oidc", "key_rotation_delay_secs"]
     );
     if numeric {
         if let Ok(n) = v.trim().parse::<i64>() {

@@ -149,6 +149,9 @@ impl Gatehouse {
         // Log ins are what add credentials, so they are where expired ones go: the table
         // holds only live sessions, tokens and links.
         tx.purge_expired(now).await?;
+        // And OpenID Connect codes and tokens a day after they expired (kept that long so
+        // that a replayed code or refresh token is still recognised as one).
+        tx.purge_oauth(now - Duration::days(1)).await?;
         // The session and the bearer token of one log in share a name, so that logging out
         // with either ends both.
         let login_id = new_token();
@@ -480,6 +483,7 @@ impl Gatehouse {
         user.password_hash = Some(hash);
         let user = tx.update_user(&user).await?;
         tx.delete_user_credentials(user.id, None).await?;
+        tx.revoke_user_oauth_tokens(user.id).await?;
         let ctx = Context {
             actor: Actor::User(user.id),
             channel,

@@ -12,6 +12,7 @@ pub mod load;
 pub mod login;
 mod lookalike;
 pub mod migrate;
+pub mod oidc;
 pub mod password_work;
 pub mod platform;
 pub mod service;

@@ -157,6 +157,8 @@ pub struct Gatehouse {
     pub(crate) cache: EffectiveCache,
     pub(crate) snapshot: RwLock<Arc<crate::snapshot::Snapshot>>,
     pub(crate) version_gate: Arc<crate::snapshot::VersionGate>,
+    /// The OpenID Connect provider's signing keys as last read.
+    pub(crate) oidc: crate::oidc::OidcState,
 }
 
 /// The configuration in force, and how many times it was replaced.
@@ -191,6 +193,7 @@ impl Gatehouse {
             cache: EffectiveCache::new(),
             snapshot: RwLock::new(Arc::new(crate::snapshot::Snapshot::new(-1))),
             version_gate: Arc::new(crate::snapshot::VersionGate::default()),
+            oidc: crate::oidc::OidcState::default(),
         }
     }
 

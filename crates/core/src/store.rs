@@ -29,6 +29,9 @@ use chrono::{DateTime, Utc};
 use gatehouse_policy::{Effect, Grant, GrantTarget, Privilege, RoleName, TypeName, UserId};
 
 use crate::account::{Email, Username};
+use crate::oidc::model::{
+    AuthCode, ClientId, CodeUse, OAuthToken, OidcClient, RefreshUse, SigningKey,
+};
 use crate::user::{HistoryEvent, NewUser, StoredRole, User};
 
 /// A storage failure.
@@ -457,6 +460,61 @@ pub trait Tx: Send {
     ) -> Result<Credential, StoreError>;
     /// Records a history event keeping its id and time.
     async fn import_history(&mut self, event: &HistoryEvent) -> Result<(), StoreError>;
+
+    /// Stores an OpenID Connect client (id, times and all as given).
+    async fn insert_oidc_client(&mut self, client: &OidcClient) -> Result<(), StoreError>;
+    /// A client by id (revoked ones too).
+    async fn oidc_client(&mut self, id: &ClientId) -> Result<Option<OidcClient>, StoreError>;
+    /// Every client, by creation then id.
+    async fn oidc_clients(&mut self) -> Result<Vec<OidcClient>, StoreError>;
+    /// Writes every field of `client` but id and created; false if there is none.
+    async fn update_oidc_client(&mut self, client: &OidcClient) -> Result<bool, StoreError>;
+
+    /// Stores a signing key.
+    async fn insert_signing_key(&mut self, key: &SigningKey) -> Result<(), StoreError>;
+    /// Every signing key, oldest first (retired ones too).
+    async fn signing_keys(&mut self) -> Result<Vec<SigningKey>, StoreError>;
+    /// Sets when a key stops being published; false if there is no such key.
+    async fn retire_signing_key(
+        &mut self,
+        kid: &str,
+        after: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// Stores an authorization code (by hash).
+    async fn insert_auth_code(&mut self, code: &AuthCode) -> Result<(), StoreError>;
+    /// Uses an authorization code: marks it used and returns it if it was unused and had not
+    /// expired at `now` ([`CodeUse::Fresh`]); a code used before is [`CodeUse::Replayed`]
+    /// (whether or not it expired since); of two transactions using one code at once, one
+    /// gets `Fresh` and the other `Replayed`.
+    async fn use_auth_code(
+        &mut self,
+        code_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<CodeUse, StoreError>;
+
+    /// Stores an access or refresh token (by hash).
+    async fn insert_oauth_token(&mut self, token: &OAuthToken) -> Result<(), StoreError>;
+    /// A token by hash, whatever its state (callers check expiry, revocation and use).
+    async fn oauth_token(&mut self, token_hash: &str) -> Result<Option<OAuthToken>, StoreError>;
+    /// Uses a refresh token: [`RefreshUse::Fresh`] (as it is now: marked used) if it was unused, not
+    /// revoked and not expired at `now`; [`RefreshUse::Reused`] if it was used or revoked
+    /// before; of two transactions using one at once, one gets `Fresh`.
+    async fn use_refresh_token(
+        &mut self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<RefreshUse, StoreError>;
+    /// Revokes one token; false if there is none (or it was revoked already).
+    async fn revoke_oauth_token(&mut self, token_hash: &str) -> Result<bool, StoreError>;
+    /// Revokes every token of a chain; returns how many were live.
+    async fn revoke_oauth_family(&mut self, family: &str) -> Result<u64, StoreError>;
+    /// Revokes every token issued to a user (deactivation, password change).
+    async fn revoke_user_oauth_tokens(&mut self, user: UserId) -> Result<u64, StoreError>;
+    /// Revokes every token issued to a client (the client's revocation).
+    async fn revoke_client_oauth_tokens(&mut self, client: &ClientId) -> Result<u64, StoreError>;
+    /// Deletes codes and tokens that expired before `before`; returns how many went.
+    async fn purge_oauth(&mut self, before: DateTime<Utc>) -> Result<u64, StoreError>;
 
     /// Commits the transaction.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;

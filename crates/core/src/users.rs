@@ -219,8 +219,10 @@ impl Gatehouse {
             .await?;
         }
         if !user.active {
-            // Deactivation ends every session and bearer token at once, for good.
+            // Deactivation ends every session and bearer token at once, for good, and every
+            // OpenID Connect token issued to the account.
             tx.delete_user_credentials(user.id, None).await?;
+            tx.revoke_user_oauth_tokens(user.id).await?;
         }
         self.record(
             tx.as_mut(),
@@ -344,6 +346,8 @@ impl Gatehouse {
         // change stays when users change their own password.
         let keep = if own { ctx.credential } else { None };
         tx.delete_user_credentials(user.id, keep).await?;
+        // And every OpenID Connect token: a client logged in with the old password.
+        tx.revoke_user_oauth_tokens(user.id).await?;
         self.record(
             tx.as_mut(),
             ctx,

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod api_access;
+pub mod api_clients;
 pub mod api_platform;
 pub mod api_session;
 pub mod api_users;
@@ -11,6 +12,8 @@ pub mod dto_platform;
 pub mod error;
 pub mod mail;
 pub mod metrics;
+pub mod oidc_api;
+pub mod oidc_pages;
 pub mod openapi;
 pub mod serve;
 pub mod throttle;
@@ -52,6 +55,8 @@ pub struct ServerSettings {
     /// The key of known-device cookies, shared by every node (`None`: a random key, so
     /// cookies are known to this process only).
     pub device_keys: Option<client::DeviceKeys>,
+    /// The OpenID Connect provider's settings (`oidc.*`; the issuer is `base_url`).
+    pub oidc: gatehouse_core::oidc::OidcSettings,
 }
 
 impl Default for ServerSettings {
@@ -64,6 +69,7 @@ impl Default for ServerSettings {
             metrics_token: None,
             throttle: throttle::Rules::default(),
             device_keys: None,
+            oidc: gatehouse_core::oidc::OidcSettings::default(),
         }
     }
 }
@@ -467,6 +473,18 @@ pub fn router(state: AppState) -> Router {
             axum::routing::delete(api_access::revoke_token),
         )
         .route("/api/history", get(api_access::history))
+        .route(
+            "/api/clients",
+            get(api_clients::list).post(api_clients::create),
+        )
+        .route("/api/clients/{id}", get(api_clients::show))
+        .route("/api/clients/{id}/revoke", post(api_clients::revoke))
+        .route(
+            "/api/clients/{id}/rotate-secret",
+            post(api_clients::rotate_secret),
+        )
+        .route("/api/keys", get(api_clients::keys))
+        .route("/api/keys/rotate", post(api_clients::rotate_keys))
         .layer(DefaultBodyLimit::max(64 * 1024));
     let batch = Router::new()
         .route("/api/check/batch", post(api_access::batch))
@@ -486,6 +504,39 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(api_session::readyz))
         .route("/metrics", get(metrics_text))
         .route("/confirm", get(api_session::confirm_page))
+        .route(
+            "/.well-known/openid-configuration",
+            get(oidc_api::discovery),
+        )
+        .route("/oauth/jwks", get(oidc_api::jwks))
+        .route(
+            "/oauth/authorize",
+            get(oidc_pages::authorize).post(oidc_pages::consent),
+        )
+        .route(
+            "/oauth/login",
+            get(oidc_pages::login_page).post(oidc_pages::login),
+        )
+        .route(
+            "/oauth/logout",
+            get(oidc_pages::logout).post(oidc_pages::logout),
+        )
+        .route(
+            "/oauth/token",
+            post(oidc_api::token).layer(DefaultBodyLimit::max(64 * 1024)),
+        )
+        .route(
+            "/oauth/userinfo",
+            get(oidc_api::userinfo).post(oidc_api::userinfo),
+        )
+        .route(
+            "/oauth/revoke",
+            post(oidc_api::revoke).layer(DefaultBodyLimit::max(64 * 1024)),
+        )
+        .route(
+            "/oauth/introspect",
+            post(oidc_api::introspect).layer(DefaultBodyLimit::max(64 * 1024)),
+        )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), track))

@@ -5,7 +5,9 @@ use axum::Json;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{api_access, api_platform, api_session, api_users, dto, error};
+use crate::{
+    api_access, api_clients, api_platform, api_session, api_users, dto, error, oidc_api, oidc_pages,
+};
 
 #[derive(Debug)]
 struct BearerAuth;
@@ -89,8 +91,12 @@ impl Modify for BearerAuth {
         api_users::set_scope, api_users::set_password, api_users::privileges,
         api_platform::effective, api_platform::who_can, api_platform::filter,
         api_platform::az_evaluation, api_platform::az_evaluations, api_platform::az_configuration,
+        api_clients::list, api_clients::create, api_clients::show, api_clients::revoke,
+        api_clients::rotate_secret, api_clients::keys, api_clients::rotate_keys,
+        oidc_api::discovery, oidc_api::jwks, oidc_api::token, oidc_api::userinfo,
+        oidc_api::revoke, oidc_api::introspect, oidc_pages::authorize, oidc_pages::logout,
     ),
-    components(schemas(error::ErrorBody, error::ErrorDetail, dto::UserOut, dto::CheckResponse, dto::ReasonOut)),
+    components(schemas(error::ErrorBody, error::ErrorDetail, oidc_api::OAuthErrorBody, dto::UserOut, dto::CheckResponse, dto::ReasonOut)),
     tags(
         (name = "session", description = "log in, log out, confirmation and reset links"),
         (name = "check", description = "deciding privileges"),
@@ -102,6 +108,8 @@ impl Modify for BearerAuth {
         (name = "platform", description = "what repository platforms ask: effective sets, who may act, list filters"),
         (name = "authzen", description = "OpenID AuthZEN Authorization API 1.0"),
         (name = "operations", description = "health and readiness"),
+        (name = "clients", description = "OpenID Connect clients and signing keys"),
+        (name = "oidc", description = "the OpenID Connect provider: discovery, keys, authorization, tokens, userinfo, revocation, introspection, logout (errors are RFC 6749 `{\"error\", \"error_description\"}`)"),
     )
 )]
 #[derive(Debug)]

@@ -569,3 +569,63 @@ async fn non_ascii_characters_are_marked_in_the_users_list() {
     let r = b.get("/admin/users").await.expect(StatusCode::OK);
     assert_eq!(r.text.matches("<mark class=\"non-ascii\"").count(), 1);
 }
+
+#[tokio::test]
+async fn clients_page_registers_shows_the_secret_once_and_revokes() {
+    let api = api().await;
+    let mut b = admin(&api).await;
+    let page = b.get("/admin/clients").await.expect(StatusCode::OK);
+    assert!(page.text.contains("Register a client"));
+    let csrf = csrf_of(&page.text);
+    let r = b
+        .post(
+            "/admin/clients",
+            &[
+                ("csrf", &csrf),
+                ("name", "Repo <b>"),
+                ("redirect_uris", "https://rp.example.org/cb\n"),
+                ("first_party", "yes"),
+            ],
+        )
+        .await
+        .expect(StatusCode::OK);
+    assert!(r.text.contains("Repo &lt;b&gt;"), "{}", r.text);
+    let secret = r
+        .text
+        .split("id=\"client-secret\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+    let id = r
+        .text
+        .split("id=\"client-id\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+    let list = b.get("/admin/clients").await.expect(StatusCode::OK);
+    assert!(list.text.contains(&id));
+    assert!(!list.text.contains(&secret), "the secret is shown once");
+    let r = b
+        .post(&format!("/admin/clients/{id}/revoke"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(location(&r), "/admin/clients");
+    let list = b.get("/admin/clients").await.expect(StatusCode::OK);
+    assert!(list.text.contains("revoked"));
+    let bad = b
+        .post(
+            "/admin/clients",
+            &[
+                ("csrf", &csrf),
+                ("name", "x"),
+                ("redirect_uris", "http://evil.example.org/"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&bad), "/admin/clients");
+}

@@ -221,6 +221,38 @@ fn routes() -> Vec<Route> {
         ),
         r(
             Method::GET,
+            |_| "/api/clients".into(),
+            |_| None,
+            "config/view",
+            S::OK,
+        ),
+        r(
+            Method::POST,
+            |_| "/api/clients".into(),
+            |n| {
+                Some(
+                    json!({"name": format!("rp{n}"), "redirect_uris": ["https://rp.example.org/cb"]}),
+                )
+            },
+            "config/edit",
+            S::CREATED,
+        ),
+        r(
+            Method::GET,
+            |_| "/api/keys".into(),
+            |_| None,
+            "config/view",
+            S::OK,
+        ),
+        r(
+            Method::POST,
+            |_| "/api/keys/rotate".into(),
+            |_| None,
+            "config/edit",
+            S::OK,
+        ),
+        r(
+            Method::GET,
             |_| "/api/history".into(),
             |_| None,
             "staff/history_search",

@@ -35,6 +35,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod credentials;
+mod oidc;
 mod policy;
 mod search;
 mod transfer;
@@ -51,6 +52,7 @@ use gatehouse_policy::{Privilege, RoleName};
 
 pub use credentials::*;
 pub use gatehouse_core::Store;
+pub use oidc::*;
 pub use policy::*;
 pub use search::*;
 pub use transfer::*;
@@ -151,6 +153,13 @@ macro_rules! conformance_tests {
             import_grant_leaves_user_version_and_counts_role_grants,
             import_credential_keeps_created_and_export_lists_hashes,
             import_history_keeps_id_and_time,
+            oidc_client_round_trips_and_updates,
+            signing_keys_round_trip_and_retire,
+            auth_code_is_used_once,
+            auth_code_use_rolls_back,
+            refresh_token_is_used_once,
+            oauth_tokens_revoke_by_token_family_user_client,
+            oauth_purge_and_user_delete,
         );
     };
     (optional $make:expr) => {

@@ -60,6 +60,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         5,
         include_str!("../migrations/postgres/0005_password_scheme.sql"),
     ),
+    (6, include_str!("../migrations/postgres/0006_oidc.sql")),
 ];
 
 /// The table the migration runner records versions in (created when missing).

@@ -55,6 +55,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         5,
         include_str!("../migrations/sqlite/0005_password_scheme.sql"),
     ),
+    (6, include_str!("../migrations/sqlite/0006_oidc.sql")),
 ];
 
 /// The table the migration runner records versions in (created when missing).

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod check;
+pub mod clients;
 pub mod fixtures;
 pub mod migrate_from;
 pub mod platform;

@@ -114,6 +114,9 @@ pub async fn serve(app: &App, listen: Option<String>) -> Result<(), Failure> {
         )
         .await?;
     let device_keys = gatehouse_server::client::DeviceKeys::from_hex(&device_key);
+    // The OpenID Connect issuer is the public URL.
+    let mut oidc = app.config.oidc.clone();
+    oidc.issuer = base_url.trim_end_matches('/').to_owned();
     let state = AppState::new(
         gh,
         mailer(app)?,
@@ -125,6 +128,7 @@ pub async fn serve(app: &App, listen: Option<String>) -> Result<(), Failure> {
             metrics_token: app.config.metrics_token.clone(),
             throttle: app.config.throttle,
             device_keys,
+            oidc,
         },
     );
     tracing::info!(address = %local, "listening");

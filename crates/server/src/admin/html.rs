@@ -119,6 +119,7 @@ pub fn page(title: &str, chrome: &Chrome, body: &str) -> String {
             ("roles", "/admin/roles", "Roles"),
             ("grants", "/admin/grants", "Grants"),
             ("explain", "/admin/explain", "Explain"),
+            ("clients", "/admin/clients", "Clients"),
         ] {
             let current = if section == chrome.section {
                 " aria-current=\"page\""

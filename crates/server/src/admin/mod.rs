@@ -7,6 +7,7 @@
 //!
 //! See `docs/admin-ui.md` for the pages and the security model.
 
+mod clients;
 mod explain;
 mod grants;
 pub mod html;
@@ -51,6 +52,8 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/grants", get(grants::list).post(grants::add))
         .route("/admin/grants/remove", post(grants::remove))
         .route("/admin/explain", get(explain::page))
+        .route("/admin/clients", get(clients::list).post(clients::create))
+        .route("/admin/clients/{id}/revoke", post(clients::revoke))
 }
 
 async fn home(_admin: Admin) -> Response {

@@ -17,11 +17,15 @@
 
 mod credentials;
 mod history;
+mod oidc;
 mod policy;
 mod users;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use gatehouse_core::oidc::model::{
+    AuthCode, ClientId, CodeUse, OAuthToken, OidcClient, RefreshUse, SigningKey,
+};
 use gatehouse_core::{
     Credential, CredentialKind, Email, GrantFilter, HistoryEvent, HistoryFilter, LinkPurpose,
     NewCredential, NewUser, Page, StoreError, StoredRole, Tx, User, UserQuery, Username,
@@ -340,6 +344,86 @@ impl Tx for BackendTx {
 
     async fn import_history(&mut self, event: &HistoryEvent) -> Result<(), StoreError> {
         history::import_history(self.conn(), event).await
+    }
+
+    async fn insert_oidc_client(&mut self, client: &OidcClient) -> Result<(), StoreError> {
+        oidc::insert_client(self.conn(), client).await
+    }
+
+    async fn oidc_client(&mut self, id: &ClientId) -> Result<Option<OidcClient>, StoreError> {
+        oidc::client(self.conn(), id).await
+    }
+
+    async fn oidc_clients(&mut self) -> Result<Vec<OidcClient>, StoreError> {
+        oidc::clients(self.conn()).await
+    }
+
+    async fn update_oidc_client(&mut self, client: &OidcClient) -> Result<bool, StoreError> {
+        oidc::update_client(self.conn(), client).await
+    }
+
+    async fn insert_signing_key(&mut self, key: &SigningKey) -> Result<(), StoreError> {
+        oidc::insert_key(self.conn(), key).await
+    }
+
+    async fn signing_keys(&mut self) -> Result<Vec<SigningKey>, StoreError> {
+        oidc::keys(self.conn()).await
+    }
+
+    async fn retire_signing_key(
+        &mut self,
+        kid: &str,
+        after: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        oidc::retire_key(self.conn(), kid, after).await
+    }
+
+    async fn insert_auth_code(&mut self, code: &AuthCode) -> Result<(), StoreError> {
+        oidc::insert_code(self.conn(), code).await
+    }
+
+    async fn use_auth_code(
+        &mut self,
+        code_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<CodeUse, StoreError> {
+        oidc::use_code(self.conn(), code_hash, now).await
+    }
+
+    async fn insert_oauth_token(&mut self, token: &OAuthToken) -> Result<(), StoreError> {
+        oidc::insert_token(self.conn(), token).await
+    }
+
+    async fn oauth_token(&mut self, token_hash: &str) -> Result<Option<OAuthToken>, StoreError> {
+        oidc::token(self.conn(), token_hash).await
+    }
+
+    async fn use_refresh_token(
+        &mut self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<RefreshUse, StoreError> {
+        oidc::use_refresh(self.conn(), token_hash, now).await
+    }
+
+    async fn revoke_oauth_token(&mut self, token_hash: &str) -> Result<bool, StoreError> {
+        oidc::revoke_token(self.conn(), token_hash).await
+    }
+
+    async fn revoke_oauth_family(&mut self, family: &str) -> Result<u64, StoreError> {
+        oidc::revoke_family(self.conn(), family).await
+    }
+
+    async fn revoke_user_oauth_tokens(&mut self, user: UserId) -> Result<u64, StoreError> {
+        oidc::revoke_user(self.conn(), user).await
+    }
+
+    async fn revoke_client_oauth_tokens(&mut self, client: &ClientId) -> Result<u64, StoreError> {
+        oidc::revoke_client(self.conn(), client).await
+    }
+
+    async fn purge_oauth(&mut self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        oidc::purge(self.conn(), before).await
     }
 
     async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
