@@ -163,3 +163,107 @@ async fn a_form_without_its_csrf_token_is_rejected() {
     assert!(u.active, "nothing changed");
     h.finish().await;
 }
+
+/// Issue 14, point 7: the admin UI's client page and the consent page, in the browser. An
+/// administrator registers a third-party client; a user then logs in through
+/// `/oauth/authorize` on Gatehouse's own log in page, is asked for consent, allows, and is
+/// sent back to the registered redirect URI with a code, the state and the issuer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_registers_a_client_and_a_user_consents() {
+    if !browser::available() {
+        return;
+    }
+    let h = Harness::start("admin_registers_a_client_and_a_user_consents").await;
+    h.user("reader@example.org", "user").await;
+    h.login("admin@example.org", PASSWORD).await;
+    h.goto("/admin/clients").await;
+    h.client
+        .find(Locator::Css("details.card summary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    h.fill("f-name", "Reading room").await;
+    let redirect = format!("{}/healthz", h.base);
+    h.fill("f-redirect", &redirect).await;
+    h.screenshot("_clients_form").await;
+    h.click("form[action='/admin/clients'] button[type=submit]")
+        .await;
+    assert!(h.text_of("notice").await.contains("registered"));
+    let client_id = h.text_of("client-id").await;
+    assert!(!h.text_of("client-secret").await.is_empty());
+    h.screenshot("_client_registered").await;
+    h.window(390, 1000).await;
+    h.screenshot("_client_registered_phone").await;
+    h.window(1280, 1000).await;
+    h.goto("/admin/clients").await;
+    assert!(h.text().await.contains("Reading room"));
+    h.screenshot("_clients").await;
+    h.logout().await;
+
+    // The user's side: authorize -> Gatehouse's log in page -> consent -> back with a code.
+    h.goto(&format!(
+        "/oauth/authorize?response_type=code&client_id={client_id}&redirect_uri={}\
+         &scope=openid%20email&state=s-123&nonce=n-456",
+        urlencode(&redirect)
+    ))
+    .await;
+    h.client
+        .wait()
+        .at_most(std::time::Duration::from_secs(10))
+        .for_element(Locator::Id("f-login"))
+        .await
+        .unwrap();
+    h.screenshot("_login").await;
+    h.fill("f-login", "reader@example.org").await;
+    h.fill("f-password", PASSWORD).await;
+    h.click("form[action='/oauth/login'] button[type=submit]")
+        .await;
+    let consent = h.text().await;
+    assert!(
+        consent.contains("Allow access?") && consent.contains("Reading room"),
+        "{consent}"
+    );
+    h.screenshot("_consent").await;
+    h.window(390, 1000).await;
+    h.screenshot("_consent_phone").await;
+    h.window(1280, 1000).await;
+    h.client
+        .find(Locator::Css("button[name=decision][value=allow]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let mut landed = None;
+    for _ in 0..200 {
+        let url = h.client.current_url().await.unwrap();
+        if url.path() == "/healthz" {
+            landed = Some(url);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    let url = landed.expect("sent back to the redirect URI");
+    let query: std::collections::HashMap<String, String> = url.query_pairs().into_owned().collect();
+    assert!(query.get("code").is_some_and(|c| !c.is_empty()), "{url}");
+    assert_eq!(
+        query.get("state").map(String::as_str),
+        Some("s-123"),
+        "{url}"
+    );
+    assert!(query.contains_key("iss"), "{url}");
+    h.finish().await;
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
