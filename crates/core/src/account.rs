@@ -241,9 +241,15 @@ impl Password {
     pub fn random() -> Self {
         const ALPHABET: &[u8] =
             b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,-_.";
+        // The first character is a letter or digit, so the password never starts with `-`
+        // (a command line would read it as a flag: `--password -x...`).
+        const ALNUM: usize = 62;
         let mut rng = OsRng;
         let s: String = (0..20)
-            .map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())]))
+            .map(|i| {
+                let n = if i == 0 { ALNUM } else { ALPHABET.len() };
+                char::from(ALPHABET[rng.gen_range(0..n)])
+            })
             .collect();
         Password(s)
     }
@@ -347,6 +353,10 @@ mod tests {
         let b = Password::random();
         assert_ne!(a, b);
         assert_eq!(a.expose().chars().count(), 20);
+        for _ in 0..500 {
+            let p = Password::random();
+            assert!(p.expose().starts_with(|c: char| c.is_ascii_alphanumeric()));
+        }
         assert!(a
             .expose()
             .chars()

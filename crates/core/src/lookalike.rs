@@ -78,24 +78,25 @@ impl Gatehouse {
     }
 
     /// For a bulk load: the first username that looks like a stored one or an earlier one
-    /// of the batch (one query per username; loads name few).
+    /// of the batch (one query for the whole batch).
     pub(crate) async fn first_look_alike_username<'e>(
         &self,
         tx: &mut dyn Tx,
         names: &[(&'e Email, &Username)],
     ) -> Result<Option<(&'e Email, CoreError)>, CoreError> {
+        let skeletons: Vec<String> = names
+            .iter()
+            .map(|(_, n)| username_skeleton(n.as_str()))
+            .collect();
+        // The folded username holding each skeleton: stored ones first (lowest id), then
+        // the batch's own in order.
         let mut seen: HashMap<String, String> = HashMap::new();
-        for (email, name) in names {
-            let skeleton = username_skeleton(name.as_str());
-            let clash = match seen.get(&skeleton) {
-                Some(folded) => *folded != name.folded(),
-                None => tx
-                    .user_by_username_skeleton(&skeleton)
-                    .await?
-                    .is_some_and(|o| {
-                        o.username.as_ref().map(Username::folded) != Some(name.folded())
-                    }),
-            };
+        for (skeleton, stored) in tx.username_skeleton_owners(&skeletons).await? {
+            seen.entry(skeleton)
+                .or_insert_with(|| stored.to_ascii_lowercase());
+        }
+        for ((email, name), skeleton) in names.iter().zip(skeletons) {
+            let clash = seen.get(&skeleton).is_some_and(|f| *f != name.folded());
             if clash {
                 return Ok(Some((
                     email,
@@ -106,7 +107,7 @@ impl Gatehouse {
                     )),
                 )));
             }
-            seen.insert(skeleton, name.folded());
+            seen.entry(skeleton).or_insert_with(|| name.folded());
         }
         Ok(None)
     }

@@ -339,6 +339,12 @@ pub trait Tx: Send {
         &mut self,
         skeletons: &[String],
     ) -> Result<Vec<(String, String)>, StoreError>;
+    /// The stored usernames whose confusable skeleton is one of `skeletons`, as (skeleton,
+    /// username) pairs, for bulk loads (one query for the whole batch).
+    async fn username_skeleton_owners(
+        &mut self,
+        skeletons: &[String],
+    ) -> Result<Vec<(String, String)>, StoreError>;
     /// Writes every field of `user` except id and created; sets `updated` and increments
     /// `version`; returns the stored user. `Conflict` on a taken email or username.
     async fn update_user(&mut self, user: &User) -> Result<User, StoreError>;

@@ -107,6 +107,7 @@ macro_rules! conformance_tests {
             user_entries_and_scope_round_trip_in_order,
             user_times_round_trip,
             existing_emails_reports_taken_ones,
+            username_skeleton_owners_finds_the_batch,
             insert_users_in_order,
             insert_users_fails_whole_on_conflict,
             list_orders_by_id_with_paging_and_total,

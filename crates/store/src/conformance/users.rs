@@ -528,6 +528,29 @@ pub async fn existing_emails_reports_taken_ones(store: Arc<dyn Store>) {
     assert!(tx.existing_emails(&[]).await.unwrap().is_empty());
 }
 
+/// The bulk look-alike check reads every stored username of a batch's skeletons in one
+/// query, with the skeleton the store keeps.
+pub async fn username_skeleton_owners_finds_the_batch(store: Arc<dyn Store>) {
+    let mut tx = begin(&*store).await;
+    let stored: Vec<NewUser> = (0..900)
+        .step_by(3)
+        .map(|i| named_user(&format!("u{i}@example.org"), &format!("Name{i}")))
+        .chain([new_user("nameless@example.org")])
+        .collect();
+    tx.insert_users(&stored).await.unwrap();
+    let skeleton = |n: &str| gatehouse_core::text::username_skeleton(n);
+    let asked: Vec<String> = (0..900).map(|i| skeleton(&format!("name{i}"))).collect();
+    let mut found = tx.username_skeleton_owners(&asked).await.unwrap();
+    found.sort();
+    let mut want: Vec<(String, String)> = (0..900)
+        .step_by(3)
+        .map(|i| (skeleton(&format!("Name{i}")), format!("Name{i}")))
+        .collect();
+    want.sort();
+    assert_eq!(found, want);
+    assert!(tx.username_skeleton_owners(&[]).await.unwrap().is_empty());
+}
+
 /// The bulk path stores every user, in order, as `insert_user` would.
 pub async fn insert_users_in_order(store: Arc<dyn Store>) {
     let batch: Vec<NewUser> = (0..450)

@@ -178,6 +178,13 @@ impl Tx for BackendTx {
         users::skeleton_owners(self.conn(), skeletons).await
     }
 
+    async fn username_skeleton_owners(
+        &mut self,
+        skeletons: &[String],
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        users::username_skeleton_owners(self.conn(), skeletons).await
+    }
+
     async fn update_user(&mut self, user: &User) -> Result<User, StoreError> {
         users::update_user(self.conn(), user).await
     }

@@ -441,6 +441,24 @@ pub(super) async fn skeleton_owners(
     .map_err(backend)
 }
 
+pub(super) async fn username_skeleton_owners(
+    conn: &mut Conn,
+    skeletons: &[String],
+) -> Result<Vec<(String, String)>, StoreError> {
+    if skeletons.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlx::query_as(sql!(
+        "SELECT username_skeleton, username FROM users WHERE username IS NOT NULL \
+         AND username_skeleton ",
+        in_list!()
+    ))
+    .bind(dialect::list(skeletons))
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(backend)
+}
+
 pub(super) async fn update_user(conn: &mut Conn, user: &User) -> Result<User, StoreError> {
     let now = codec::now();
     let new = as_new(user);
