@@ -7,7 +7,7 @@ mod common;
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use common::{Api, Resp, PASSWORD};
-use gatehouse_core::{CreateUser, Email, Password, PasswordPolicy, PasswordSource, UserRef};
+use gatehouse_core::{CreateUser, Email, Password, PasswordPolicy, PasswordSource, User, UserRef};
 use gatehouse_policy::{PolicyConfig, TypeName, UserId};
 use serde_json::json;
 
@@ -494,18 +494,16 @@ async fn creating_users_and_roles_through_the_ui() {
     assert!(!page.text.contains("Save role"), "file roles are read-only");
 }
 
-#[tokio::test]
-async fn user_data_is_escaped() {
-    let api = api().await;
-    let u = api
-        .gh()
+/// An active, confirmed user made through the core, with a name and affiliations.
+async fn active_user(api: &Api, email: &str, full_name: &str, affiliations: &str) -> User {
+    api.gh()
         .create_user(
             &common::operator(),
             CreateUser {
-                email: Email::new("xss@example.org").unwrap(),
+                email: Email::new(email).unwrap(),
                 username: None,
-                full_name: "<script>alert(1)</script>".into(),
-                affiliations: "\"><img src=x onerror=alert(2)>".into(),
+                full_name: full_name.into(),
+                affiliations: affiliations.into(),
                 password: PasswordSource::Clear(
                     Password::new(PASSWORD, &PasswordPolicy::default()).unwrap(),
                 ),
@@ -516,7 +514,19 @@ async fn user_data_is_escaped() {
             },
         )
         .await
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test]
+async fn user_data_is_escaped() {
+    let api = api().await;
+    let u = active_user(
+        &api,
+        "xss@example.org",
+        "<script>alert(1)</script>",
+        "\"><img src=x onerror=alert(2)>",
+    )
+    .await;
     let mut b = admin(&api).await;
     for path in ["/admin/users".to_owned(), format!("/admin/users/{}", u.id)] {
         let r = b.get(&path).await.expect(StatusCode::OK);
@@ -534,26 +544,7 @@ async fn user_data_is_escaped() {
 #[tokio::test]
 async fn non_ascii_characters_are_marked_in_the_users_list() {
     let api = api().await;
-    let u = api
-        .gh()
-        .create_user(
-            &common::operator(),
-            CreateUser {
-                email: Email::new("\u{430}lice@example.org").unwrap(),
-                username: None,
-                full_name: String::new(),
-                affiliations: String::new(),
-                password: PasswordSource::Clear(
-                    Password::new(PASSWORD, &PasswordPolicy::default()).unwrap(),
-                ),
-                active: true,
-                confirm: true,
-                user_type: None,
-                entries: vec![],
-            },
-        )
-        .await
-        .unwrap();
+    let u = active_user(&api, "\u{430}lice@example.org", "", "").await;
     let mut b = admin(&api).await;
     for path in ["/admin/users".to_owned(), format!("/admin/users/{}", u.id)] {
         let r = b.get(&path).await.expect(StatusCode::OK);
