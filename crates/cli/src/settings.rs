@@ -14,6 +14,10 @@ use serde::Deserialize;
 
 mod oidc;
 
+/// `postgres://user:secret@host/db` -> `postgres://user:***@host/db` (the store's, shared
+/// with `migrate-from`).
+pub use gatehouse_store::sources::redact_url;
+
 /// Why the configuration could not be read. Always the caller's to fix (exit 2).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -215,20 +219,6 @@ impl fmt::Debug for Config {
             .field("default_type", &self.settings.default_type)
             .field("file", &self.file)
             .finish()
-    }
-}
-
-/// `postgres://user:secret@host/db` -> `postgres://user:***@host/db`.
-pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s + 3 => {
-            let creds = &url[s + 3..at];
-            match creds.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
     }
 }
 

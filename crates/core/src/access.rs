@@ -452,15 +452,7 @@ impl Gatehouse {
             })
             .collect();
         // The public set as this user sees it: minus what is denied to them.
-        let public = policy
-            .list_public()
-            .into_iter()
-            .filter(|p| {
-                policy
-                    .subject(&facts, &eff)
-                    .is_ok_and(|s| s.mask(&p.privilege, None) & gatehouse_policy::PUBLIC != 0)
-            })
-            .collect();
+        let public = policy.list_public_for(&facts, &eff);
         Ok(PrivilegesView {
             user: user.label(),
             active: user.active,

@@ -504,6 +504,16 @@ impl Gatehouse {
     }
 }
 
+/// Constant-time comparison of two strings (secrets, their hashes, CSRF tokens): the time
+/// depends on the lengths only, never on where they differ.
+pub fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]

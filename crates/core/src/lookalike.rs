@@ -88,8 +88,8 @@ impl Gatehouse {
             .iter()
             .map(|(_, n)| username_skeleton(n.as_str()))
             .collect();
-        // The folded username holding each skeleton: stored ones first (lowest id), then
-        // the batch's own in order.
+        // The folded username holding each skeleton: stored ones first, then the batch's
+        // own in order. Stored usernames fold as `Username::folded` does (ASCII lower case).
         let mut seen: HashMap<String, String> = HashMap::new();
         for (skeleton, stored) in tx.username_skeleton_owners(&skeletons).await? {
             seen.entry(skeleton)

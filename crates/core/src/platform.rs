@@ -147,12 +147,18 @@ impl OwnIndex {
     ) -> Vec<Holds> {
         self.sets
             .iter()
-            .map(|(set, rep)| {
-                self.users
-                    .get(*rep)
-                    .and_then(|u| policy.subject(&u.facts, set).ok())
-                    .map(|s| s.holds(privilege, item))
-                    .unwrap_or_default()
+            .filter_map(|(set, rep)| Some((set, &self.users.get(*rep)?.facts)))
+            .map(|(set, facts)| match policy.subject(facts, set) {
+                Ok(s) => s.holds(privilege, item),
+                // INVARIANT: the index derives its sets under the snapshot's policy; should
+                // one not fit, derive afresh rather than answer differently from check.
+                Err(_) => {
+                    let fresh = policy.effective(facts);
+                    policy
+                        .subject(facts, &fresh)
+                        .map(|s| s.holds(privilege, item))
+                        .unwrap_or_default()
+                }
             })
             .collect()
     }
@@ -332,13 +338,8 @@ impl Gatehouse {
                 .map(|(p, _)| p)
                 .collect(),
             public: policy
-                .list_public()
+                .list_public_for(facts, &set)
                 .into_iter()
-                .filter(|p| {
-                    policy
-                        .subject(facts, &set)
-                        .is_ok_and(|s| s.mask(&p.privilege, None) & gatehouse_policy::PUBLIC != 0)
-                })
                 .map(|p| p.privilege)
                 .collect(),
             editorial_scope: facts
@@ -493,9 +494,10 @@ impl Gatehouse {
             }
         }
         let mut users = with_entries;
+        let indexed: std::collections::HashSet<UserId> = users.iter().map(|u| u.id).collect();
         let mut missing: Vec<UserId> = grants
             .keys()
-            .filter(|id| !users.iter().any(|u| u.id == **id))
+            .filter(|id| !indexed.contains(id))
             .copied()
             .collect();
         missing.sort();
@@ -531,16 +533,29 @@ impl Gatehouse {
         Ok(index)
     }
 
-    /// Which items of `dataset` `subject` (or an anonymous visitor) may exercise
-    /// `privilege` on, as conditions a search index can apply. A user may ask about
-    /// themselves; asking about another user needs `check/any`.
+    /// Which items of `dataset` (default: the privilege's first segment) `subject` (or an
+    /// anonymous visitor) may exercise `privilege` on, as conditions a search index can
+    /// apply. A user may ask about themselves; asking about another user needs `check/any`.
     pub async fn list_filter(
         &self,
         ctx: &Context,
         subject: Option<&UserRef>,
         privilege: &Privilege,
-        dataset: &str,
+        dataset: Option<&str>,
     ) -> Result<ListFilter, CoreError> {
+        let dataset = match (dataset, privilege.as_str().split_once('/')) {
+            (Some(d), _) => d,
+            (None, Some((first, _))) => first,
+            (None, None) => {
+                return Err(CoreError::invalid(
+                    "dataset",
+                    format!(
+                        "`{privilege}` names no dataset; name one (`--dataset` on the command \
+                         line, `\"dataset\"` in the API), e.g. `eprint`"
+                    ),
+                ))
+            }
+        };
         ItemRef::new(dataset)
             .validate()
             .map_err(|e| CoreError::invalid("dataset", e.to_string()))?;

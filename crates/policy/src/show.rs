@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::compile::CompiledPolicy;
+use crate::effective::EffectiveSet;
 use crate::ident::{RoleName, TypeName};
 use crate::model::UserFacts;
 
@@ -124,6 +125,18 @@ impl CompiledPolicy {
             .into_iter()
             .filter_map(|n| self.show_type(n))
             .collect()
+    }
+
+    /// The public privileges as the user with `facts` and effective set `set` sees them:
+    /// without those denied to them (a deny wins over public too), sorted. Empty when `set`
+    /// was not derived by this policy.
+    pub fn list_public_for(&self, facts: &UserFacts, set: &EffectiveSet) -> Vec<HeldListing> {
+        let Ok(subject) = self.subject(facts, set) else {
+            return Vec::new();
+        };
+        let mut out = self.list_public();
+        out.retain(|p| subject.mask(&p.privilege, None) & crate::PUBLIC != 0);
+        out
     }
 
     /// The public privileges with their sources, sorted.

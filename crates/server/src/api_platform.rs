@@ -170,20 +170,10 @@ pub async fn filter(
         (None, false, gatehouse_core::Actor::User(me)) => Some(UserRef::Id(*me)),
         (None, false, _) => None,
     };
-    let dataset = match (&req.dataset, p.as_str().split_once('/')) {
-        (Some(d), _) => d.clone(),
-        (None, Some((first, _))) => first.to_owned(),
-        (None, None) => {
-            return Err(ApiError::invalid(format!(
-                "field `dataset`: `{}` names no dataset; give one, e.g. `\"dataset\": \"eprint\"`",
-                p
-            )))
-        }
-    };
     let f = state
         .0
         .gh
-        .list_filter(&caller.ctx, subject.as_ref(), &p, &dataset)
+        .list_filter(&caller.ctx, subject.as_ref(), &p, req.dataset.as_deref())
         .await?;
     Ok(Json(f.into()))
 }

@@ -555,14 +555,7 @@ async fn metrics_text(State(state): State<AppState>, headers: axum::http::Header
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
-    // Constant time over the expected length.
-    let same = given.len() == expected.len()
-        && given
-            .bytes()
-            .zip(expected.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0;
-    if !same {
+    if !gatehouse_core::auth::same(given, expected) {
         return ApiError::unauthorized().into_response();
     }
     metrics_body(&state)

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use gatehouse_core::{CoreError, Expand};
+use gatehouse_core::Expand;
 use gatehouse_policy::{Coverage, Holds, ListFilter, Privilege, WhoCan};
 
 use super::check::parse_item;
@@ -150,21 +150,11 @@ fn filter_text(f: &ListFilter) -> String {
 /// `filter`
 pub async fn filter(app: &App, args: FilterArgs) -> Result<(), Failure> {
     let privilege = Privilege::new(&args.privilege).map_err(|e| bad(e, "privilege"))?;
-    let dataset = match (&args.dataset, privilege.as_str().split_once('/')) {
-        (Some(d), _) => d.clone(),
-        (None, Some((first, _))) => first.to_owned(),
-        (None, None) => {
-            return Err(Failure::Core(CoreError::invalid(
-                "dataset",
-                format!("`{privilege}` names no dataset; give one with --dataset eprint"),
-            )))
-        }
-    };
     let user = args.user.as_deref().map(user_ref).transpose()?;
     let f = app
         .services()
         .await?
-        .list_filter(&app.ctx, user.as_ref(), &privilege, &dataset)
+        .list_filter(&app.ctx, user.as_ref(), &privilege, args.dataset.as_deref())
         .await?;
     app.out.emit(&filter_text(&f), &f);
     Ok(())

@@ -136,11 +136,4 @@ pub(crate) struct OidcState {
 /// rotation delay, so every node signs with a new key only after every node publishes it.
 const KEY_CACHE: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// Constant-time comparison of two strings (client secret hashes).
-pub(crate) fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
+pub(crate) use crate::auth::same;

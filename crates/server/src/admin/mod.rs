@@ -81,26 +81,10 @@ pub fn csrf_token(session_token: &str) -> String {
     html::hex(&h.finalize())
 }
 
-/// Compares two strings in time that does not depend on where they differ.
-pub(crate) fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
+pub(crate) use gatehouse_core::auth::same;
 
 /// A cookie from the request.
-pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
-}
+pub(crate) use crate::cookie_value as cookie;
 
 fn notice_from(headers: &HeaderMap) -> Option<Notice> {
     let raw = cookie(headers, NOTICE_COOKIE)?;
