@@ -154,12 +154,86 @@ impl Gatehouse {
         Ok(outcome)
     }
 
+    /// Replaces a run-time role's description and entries (the admin panel's role form):
+    /// unlike [`Gatehouse::create_role`], an empty list empties the role (a marker role) and
+    /// no description removes it. Roles of the catalog or the roles file cannot change here.
+    pub async fn update_role(
+        &self,
+        ctx: &Context,
+        name: RoleName,
+        description: Option<String>,
+        entries: Vec<RoleEntry>,
+    ) -> Result<Changed, CoreError> {
+        if let Some(d) = &description {
+            crate::text::check_line("description", d, crate::text::ROLE_DESCRIPTION_MAX)?;
+        }
+        let mut tx = self.begin().await?;
+        self.authorize(tx.as_mut(), ctx, "config/edit", None)
+            .await?;
+        if let Some(def) = self.config().roles().get(&name) {
+            return Err(CoreError::invalid(
+                "role",
+                format!(
+                    "role `{name}` is defined in {}; change it there (a role defined in the \
+                     catalog or user_roles.yaml cannot be changed at run time)",
+                    def.origin
+                ),
+            ));
+        }
+        let Some(existing) = tx.role(&name).await? else {
+            return Err(CoreError::NotFound {
+                what: "role",
+                value: name.to_string(),
+                hint: format!("; create it with `gatehouse roles create {name}`"),
+            });
+        };
+        if existing.entries == entries && existing.description == description {
+            return Ok(Changed::from(false));
+        }
+        let role = StoredRole {
+            name: name.clone(),
+            description,
+            entries,
+        };
+        tx.update_role(&role).await?;
+        self.record(
+            tx.as_mut(),
+            ctx,
+            "role.update",
+            None,
+            name.as_str(),
+            json!({"entries": role.entries.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                   "description": role.description}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Changed::from(true))
+    }
+
     /// Every role (built in, file, run time) with entries, origin and grants.
     pub async fn list_roles(&self, ctx: &Context) -> Result<Vec<RoleListing>, CoreError> {
         let mut tx = self.begin_read().await?;
         self.authorize(tx.as_mut(), ctx, "config/view", None)
             .await?;
         Ok(self.policy(tx.as_mut()).await?.list_roles())
+    }
+
+    /// Every user type, sorted by name, with its entries and what a user of that type with
+    /// nothing of their own holds (`policy show-type`, the admin panel's types page).
+    pub async fn list_types(
+        &self,
+        ctx: &Context,
+    ) -> Result<Vec<gatehouse_policy::TypeListing>, CoreError> {
+        let mut tx = self.begin_read().await?;
+        self.authorize(tx.as_mut(), ctx, "config/view", None)
+            .await?;
+        let policy = self.policy(tx.as_mut()).await?;
+        Ok(self
+            .config()
+            .types()
+            .keys()
+            .filter_map(|t| policy.show_type(t))
+            .collect())
     }
 
     /// One role.

@@ -75,6 +75,7 @@ pub(crate) enum DenySource {
 pub(crate) struct CompiledRole {
     pub(crate) name: RoleName,
     pub(crate) origin: Origin,
+    pub(crate) description: Option<String>,
     pub(crate) ops: Vec<(bool, PrivId)>,
     pub(crate) allow: Vec<PrivId>,
     pub(crate) deny: Vec<Privilege>,
@@ -703,6 +704,7 @@ fn compile_roles(
         roles.push(CompiledRole {
             name: def.name.clone(),
             origin: def.origin.clone(),
+            description: def.description.clone(),
             ops,
             allow: Vec::new(),
             deny: Vec::new(),

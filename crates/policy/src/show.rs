@@ -15,6 +15,9 @@ pub struct RoleListing {
     pub name: String,
     /// Where it is defined.
     pub origin: String,
+    /// Its description (run-time roles, and roles files that give one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
     /// Its entries as written.
     pub entries: Vec<String>,
     /// Privileges allowed to it by grants.
@@ -68,6 +71,7 @@ impl CompiledPolicy {
                 RoleListing {
                     name: r.name.to_string(),
                     origin: r.origin.to_string(),
+                    description: r.description.clone(),
                     entries: def_entries,
                     allow_grants: r.allow.iter().map(|id| self.name(*id).to_owned()).collect(),
                     deny_grants: r.deny.iter().map(ToString::to_string).collect(),

@@ -1,5 +1,7 @@
-//! The admin UI driven in process (`oneshot`): who gets in, CSRF, every page renders, changes
-//! are seen by `/api/check` at once, and user data is escaped.
+//! The admin UI driven in process (`oneshot`): who gets in, what `administration-access`
+//! alone reads, CSRF, every page renders, changes are seen by `/api/check` at once, refused
+//! forms come back filled in, bad addresses answer in the layout, exports, and user data is
+//! escaped.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -259,18 +261,7 @@ async fn every_page_renders_for_the_admin() {
     let api = api().await;
     let ann = api.user("ann@example.org", "user").await;
     let mut b = admin(&api).await;
-    for path in [
-        "/admin/users".to_owned(),
-        "/admin/users?q=ann&type=user&active=yes&confirmed=yes&page=1".to_owned(),
-        "/admin/users/new".to_owned(),
-        format!("/admin/users/{ann}"),
-        "/admin/roles".to_owned(),
-        "/admin/roles/approve-hat".to_owned(),
-        "/admin/roles/admin".to_owned(),
-        "/admin/grants".to_owned(),
-        "/admin/explain".to_owned(),
-        format!("/admin/explain?user={ann}&privilege=eprint%2Fmove_archive&dataset=eprint&status=buffer&owners=&fields=divisions%3Dlaw"),
-    ] {
+    for path in every_page(ann) {
         let r = b.get(&path).await.expect(StatusCode::OK);
         assert!(r.text.starts_with("<!doctype html>"), "{path}");
         assert!(r.text.contains("Log out"), "{path}");
@@ -290,6 +281,186 @@ async fn every_page_renders_for_the_admin() {
         .await
         .expect(StatusCode::NOT_FOUND);
     assert!(r.text.contains("not found"));
+}
+
+/// Every page of the panel that reads, for a user `ann`.
+fn every_page(ann: i64) -> Vec<String> {
+    vec![
+        "/admin/users".to_owned(),
+        "/admin/users?q=ann&type=user&active=yes&confirmed=yes&page=1".to_owned(),
+        "/admin/users?sort=-created&size=50&page=1".to_owned(),
+        "/admin/users/new".to_owned(),
+        format!("/admin/users/{ann}"),
+        format!("/admin/users/{ann}/effective"),
+        format!("/admin/users/{ann}/delete"),
+        "/admin/roles".to_owned(),
+        "/admin/roles/approve-hat".to_owned(),
+        "/admin/roles/admin".to_owned(),
+        "/admin/types".to_owned(),
+        "/admin/grants".to_owned(),
+        "/admin/holders".to_owned(),
+        "/admin/holders?privilege=eprint%2Fbuffer%2Fview".to_owned(),
+        "/admin/holders?role=approve-hat".to_owned(),
+        "/admin/explain".to_owned(),
+        format!("/admin/explain?user={ann}&privilege=eprint%2Fmove_archive&dataset=eprint&status=buffer&owners=&fields=divisions%3Dlaw"),
+        "/admin/history".to_owned(),
+        format!("/admin/history?user={ann}&kind=user.create&from=2020-01-01&to=2099-12-31"),
+        "/admin/tokens".to_owned(),
+        "/admin/clients".to_owned(),
+    ]
+}
+
+/// Issue 15, point 1: the seed's step (`access allow administration-access user EMAIL`)
+/// alone opens every page of the panel to read; each change needs its own privilege and is
+/// drawn disabled, naming it.
+#[tokio::test]
+async fn administration_access_alone_reads_every_page_and_changes_nothing() {
+    let api = api().await;
+    let ann = api.user("ann@example.org", "user").await;
+    api.user("reader@example.org", "user").await;
+    api.allow("administration-access", "reader@example.org").await;
+    let mut b = Browser::new(&api);
+    let r = b.login("reader@example.org").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    for path in every_page(ann) {
+        let r = b.get(&path).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.text);
+        assert!(!r.text.contains("Not allowed"), "{path}");
+    }
+    let page = b.get(&format!("/admin/users/{ann}")).await;
+    assert!(page.text.contains("Needs the privilege <code>user/staff/edit</code>"), "{}", page.text);
+    assert!(page.text.contains("disabled"));
+    // Changes are refused by the services, whatever the form says.
+    let r = b
+        .submit(
+            &format!("/admin/users/{ann}"),
+            &format!("/admin/users/{ann}/deactivate"),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    assert!(r.text.contains("user/staff/edit"));
+    let r = b
+        .submit("/admin/roles", "/admin/roles", &[("name", "sneaky"), ("entries", "superuser-access")])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    let u = api
+        .gh()
+        .show_user(&common::operator(), &UserRef::Id(UserId(ann)))
+        .await
+        .unwrap();
+    assert!(u.active, "nothing changed");
+}
+
+/// Bad ids and query values answer with a page in the panel's layout that names them.
+#[tokio::test]
+async fn bad_addresses_answer_in_the_layout() {
+    let api = api().await;
+    let mut b = admin(&api).await;
+    for (path, status, says) in [
+        ("/admin/users/abc", StatusCode::NOT_FOUND, "“abc” is not a user id"),
+        ("/admin/users/abc/effective", StatusCode::NOT_FOUND, "is not a user id"),
+        ("/admin/users?page=zero", StatusCode::BAD_REQUEST, "“zero” is not a page number"),
+        ("/admin/users?size=7", StatusCode::BAD_REQUEST, "page size"),
+        ("/admin/users?sort=shoe", StatusCode::BAD_REQUEST, "not a column to sort by"),
+        ("/admin/users?active=maybe", StatusCode::BAD_REQUEST, "use yes, no"),
+        ("/admin/history?from=yesterday", StatusCode::BAD_REQUEST, "write it as 2026-12-31"),
+        ("/admin/history?format=xml", StatusCode::BAD_REQUEST, "not an export format"),
+        ("/admin/nowhere/at/all", StatusCode::NOT_FOUND, "no page at this address"),
+        ("/admin/roles/no%20such", StatusCode::NOT_FOUND, "not a role name"),
+    ] {
+        let r = b.get(path).await;
+        assert_eq!(r.status, status, "{path}: {}", r.text);
+        assert!(r.text.starts_with("<!doctype html>"), "{path}: {}", r.text);
+        assert!(r.text.contains(says), "{path}: {}", r.text);
+        assert!(r.text.contains("Log out"), "{path}: in the layout");
+    }
+}
+
+/// Issue 15, point 3: a refusal is drawn on the page that answers the form, next to its
+/// field, with what was typed; nothing of it travels in a cookie.
+#[tokio::test]
+async fn refused_forms_come_back_filled_in() {
+    let api = api().await;
+    let ann = api.user("ann@example.org", "user").await;
+    let mut b = admin(&api).await;
+    let page = format!("/admin/users/{ann}");
+    let long = "x".repeat(10_000);
+    let r = b
+        .submit(&page, &format!("{page}/profile"), &[("full_name", &long), ("affiliations", "Law")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.text.contains("at most 255 characters"), "{}", r.text);
+    assert!(r.text.contains(&long), "the typed value is kept");
+    assert!(r.text.contains("aria-invalid=\"true\""));
+    assert!(
+        !r.headers.get_all(header::SET_COOKIE).iter().any(|c| c.to_str().unwrap().starts_with("gatehouse_notice=e")),
+        "no refusal in a cookie"
+    );
+    // The role form keeps a pasted list and stays open; the error names the bad line.
+    let r = b
+        .submit(
+            "/admin/roles",
+            "/admin/roles",
+            &[("name", "reviewers"), ("description", "Reads"), ("entries", "eprint/view\nbad privilege")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.text.contains("<details class=\"card\" open"), "{}", r.text);
+    assert!(r.text.contains("eprint/view\nbad privilege"));
+    assert!(r.text.contains("line “bad privilege”"), "{}", r.text);
+    assert!(!r.text.contains('`'), "no backticks in the panel's words");
+    // Long input everywhere the issue names.
+    for (from, action, fields) in [
+        ("/admin/roles", "/admin/roles", vec![("name", long.as_str())]),
+        ("/admin/grants", "/admin/grants", vec![("effect", "allow"), ("privilege", long.as_str()), ("kind", "user"), ("target", "ann@example.org")]),
+        ("/admin/users/new", "/admin/users", vec![("email", long.as_str())]),
+        (page.as_str(), &format!("{page}/add"), vec![("entry", long.as_str())]),
+    ] {
+        let r = b.submit(from, action, &fields).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{action}: {}", r.text);
+        assert!(r.text.contains("field-error"), "{action}: {}", r.text);
+    }
+    // A run-time role can be emptied again, and its description is shown and kept.
+    b.submit(
+        "/admin/roles",
+        "/admin/roles",
+        &[("name", "markers"), ("description", "Marks people"), ("entries", "eprint/view")],
+    )
+    .await;
+    let r = b.get("/admin/roles/markers").await.expect(StatusCode::OK);
+    assert!(r.text.contains("Marks people"), "{}", r.text);
+    let r = b
+        .submit("/admin/roles/markers", "/admin/roles/markers", &[("description", "Marks people"), ("entries", "")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let r = b.get("/admin/roles/markers").await.expect(StatusCode::OK);
+    assert!(r.text.contains("No entries (a marker role)"), "{}", r.text);
+    assert!(r.text.contains("Marks people"));
+}
+
+/// CSV of the users list (current filter) and of the history; JSON of the history.
+#[tokio::test]
+async fn exports_follow_the_filter() {
+    let api = api().await;
+    active_user(&api, "csv-a@example.org", "=cmd|' /C calc'!A0", "Law, School").await;
+    active_user(&api, "other@example.org", "Other", "").await;
+    let mut b = admin(&api).await;
+    let r = b.get("/admin/users/export.csv?q=csv").await.expect(StatusCode::OK);
+    assert_eq!(r.headers[header::CONTENT_TYPE], "text/csv; charset=utf-8");
+    let lines: Vec<&str> = r.text.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", r.text);
+    assert!(lines[0].starts_with("id,email,username,full_name"));
+    assert!(lines[1].contains("csv-a@example.org"));
+    assert!(lines[1].contains("'=cmd"), "formulas are defused: {}", lines[1]);
+    assert!(lines[1].contains("\"Law, School\""));
+    let r = b.get("/admin/history?kind=user.create&format=csv").await.expect(StatusCode::OK);
+    assert!(r.text.lines().count() >= 3, "{}", r.text);
+    assert!(r.text.lines().skip(1).all(|l| l.contains("user.create")), "{}", r.text);
+    let r = b.get("/admin/history?target=csv-a&format=json").await.expect(StatusCode::OK);
+    let events: serde_json::Value = serde_json::from_str(&r.text).unwrap();
+    assert_eq!(events.as_array().unwrap().len(), 1, "{}", r.text);
+    assert_eq!(events[0]["action"], "user.create");
 }
 
 #[tokio::test]
@@ -312,12 +483,12 @@ async fn changes_through_the_ui_are_seen_by_api_check_at_once() {
         .submit(&page, &format!("{page}/add"), &[("entry", "approve-hat")])
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    assert_eq!(location(&r), page);
+    assert_eq!(location(&r), format!("{page}#roles"));
     let shown = b.get(&page).await.expect(StatusCode::OK);
     assert!(
         shown
             .text
-            .contains("added `approve-hat` to the roles of ann@example.org"),
+            .contains("added “approve-hat” to the roles of ann@example.org"),
         "the notice says what happened: {}",
         shown.text
     );
@@ -340,7 +511,7 @@ async fn changes_through_the_ui_are_seen_by_api_check_at_once() {
             ],
         )
         .await;
-    assert_eq!(location(&r), "/admin/grants");
+    assert_eq!(location(&r), "/admin/grants#new");
     let r = api
         .post("/api/check", &token, check("eprint/move_archive"))
         .await;
@@ -458,12 +629,12 @@ async fn creating_users_and_roles_through_the_ui() {
         .submit(
             "/admin/users/new",
             "/admin/users",
-            &[("email", "not-an-email")],
+            &[("email", "not-an-email"), ("full_name", "Kept Name")],
         )
         .await;
-    assert_eq!(location(&r), "/admin/users/new");
-    let page = b.get("/admin/users/new").await;
-    assert!(page.text.contains("notice error"), "{}", page.text);
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.text.contains("field-error"), "{}", r.text);
+    assert!(r.text.contains("value=\"Kept Name\""), "{}", r.text);
     let r = b
         .submit(
             "/admin/users/new",
@@ -483,7 +654,7 @@ async fn creating_users_and_roles_through_the_ui() {
             ],
         )
         .await;
-    assert_eq!(location(&r), "/admin/roles/reviewer");
+    assert_eq!(location(&r), "/admin/roles/reviewer#about");
     let page = b.get("/admin/roles/reviewer").await.expect(StatusCode::OK);
     assert!(page.text.contains("role reviewer created"));
     assert!(
@@ -605,7 +776,7 @@ async fn clients_page_registers_shows_the_secret_once_and_revokes() {
     let r = b
         .post(&format!("/admin/clients/{id}/revoke"), &[("csrf", &csrf)])
         .await;
-    assert_eq!(location(&r), "/admin/clients");
+    assert_eq!(location(&r), format!("/admin/clients/{id}#about"));
     let list = b.get("/admin/clients").await.expect(StatusCode::OK);
     assert!(list.text.contains("revoked"));
     let bad = b
@@ -618,5 +789,6 @@ async fn clients_page_registers_shows_the_secret_once_and_revokes() {
             ],
         )
         .await;
-    assert_eq!(location(&bad), "/admin/clients");
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
+    assert!(bad.text.contains("evil.example.org"), "{}", bad.text);
 }

@@ -1,80 +1,137 @@
-//! OpenID Connect clients: the list, registering one (its secret shown once, on the page
-//! that answers the form, never in a redirect or a cookie), and revoking one. Every action
-//! calls the same services as `gatehouse clients` (`config/view`, `config/edit`).
-
-use std::fmt::Write as _;
+//! OpenID Connect clients: the list, registering one, a client's page, a new secret and
+//! revoking one. A secret is shown once, on the page that answers the form (never in a
+//! redirect or a cookie). Every action calls the same services as `gatehouse clients`
+//! (`config/edit` to change; reading also with `administration-access`).
 
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use gatehouse_core::oidc::clients::NewClient;
 use gatehouse_core::oidc::model::{ClientId, OidcClient};
-use gatehouse_core::CoreError;
+use maud::{html, Markup};
 
-use super::html::{csrf_field, esc, pct, text_input};
-use super::{done, error_page, Admin, AdminForm};
+use super::layout::{button_form, card, csrf_field, needs, pct, when, yes_no, FormView, Input, Posted};
+use super::{changed, error_page, refused, Admin, AdminForm, Refused};
 use crate::AppState;
 
-fn register_form(admin: &Admin) -> String {
-    format!(
-        "<details class=\"card\"><summary>Register a client</summary>\
-         <form method=\"post\" action=\"/admin/clients\">{}{}\
-         <p class=\"field\"><label for=\"f-redirect\">Redirect URIs, one per line (matched exactly)</label>\
-         <textarea id=\"f-redirect\" name=\"redirect_uris\" rows=\"3\"></textarea></p>\
-         <p class=\"field\"><label for=\"f-logout\">Post-logout redirect URIs, one per line</label>\
-         <textarea id=\"f-logout\" name=\"post_logout_redirect_uris\" rows=\"2\"></textarea></p>\
-         <p><label><input type=\"checkbox\" name=\"first_party\" value=\"yes\"> First-party (no consent page)</label></p>\
-         <p><label><input type=\"checkbox\" name=\"public\" value=\"yes\"> Public (no secret; PKCE required)</label></p>\
-         <p><button type=\"submit\">Register client</button></p></form></details>",
-        csrf_field(&admin.csrf),
-        text_input("name", "Name", "", "required maxlength=\"200\""),
-    )
+fn register_form(admin: &Admin, posted: Option<&Posted>, lacks: Option<&str>) -> Markup {
+    let f = FormView::new("register", posted);
+    let fields = html! {
+        (f.input(Input::text("name", "Name").required().max(200)))
+        (f.input(Input::area("redirect_uris", "Redirect URIs, one per line (matched exactly)", 3)))
+        (f.input(Input::area("post_logout_redirect_uris", "Post-logout redirect URIs, one per line", 2)))
+        (f.checkbox("first_party", "First-party (no consent page)", false))
+        (f.checkbox("public", "Public (no secret; PKCE required)", false))
+    };
+    html! {
+        details.card open[f.refused()] {
+            summary { "Register a client" }
+            form method="post" action="/admin/clients" {
+                fieldset disabled[lacks.is_some()] {
+                    legend.sr-only { "New client" }
+                    @if let Some(p) = lacks { (needs(p)) }
+                    (csrf_field(&admin.csrf)) (f.summary()) (fields)
+                    p { button type="submit" { "Register client" } }
+                }
+            }
+        }
+    }
 }
 
-fn table(admin: &Admin, clients: &[OidcClient]) -> String {
-    let mut b = String::from(
-        "<div class=\"table-wrap\"><table><caption class=\"sr-only\">Clients</caption><thead><tr>\
-         <th scope=\"col\">Client id</th><th scope=\"col\">Name</th><th scope=\"col\">Kind</th>\
-         <th scope=\"col\">Redirect URIs</th><th scope=\"col\">State</th></tr></thead><tbody>",
-    );
-    for c in clients {
-        let state = if c.revoked.is_some() {
-            "revoked".to_owned()
-        } else {
-            format!(
-                "active <form method=\"post\" action=\"/admin/clients/{}/revoke\" class=\"inline\">{}\
-                 <button type=\"submit\" class=\"secondary\">Revoke</button></form>",
-                pct(c.id.as_str()),
-                csrf_field(&admin.csrf)
-            )
-        };
-        let _ = write!(
-            b,
-            "<tr><td><code>{}</code></td><td>{}</td><td>{}{}</td><td>{}</td><td>{}</td></tr>",
-            esc(c.id.as_str()),
-            esc(&c.name),
-            if c.public { "public" } else { "confidential" },
-            if c.first_party { ", first-party" } else { "" },
-            c.redirect_uris
-                .iter()
-                .map(|u| esc(u))
-                .collect::<Vec<_>>()
-                .join("<br>"),
-            state
-        );
-    }
-    b.push_str("</tbody></table></div>");
-    b
+fn kind(c: &OidcClient) -> String {
+    format!(
+        "{}{}",
+        if c.public { "public" } else { "confidential" },
+        if c.first_party { ", first-party" } else { "" }
+    )
 }
 
 /// `GET /admin/clients`.
 pub async fn list(admin: Admin, State(state): State<AppState>) -> Response {
-    match state.0.gh.list_clients(admin.ctx()).await {
-        Ok(clients) => {
-            let body = format!("{}{}", register_form(&admin), table(&admin, &clients));
-            admin.page("clients", "OpenID Connect clients", &body)
+    list_page(&admin, &state, None).await
+}
+
+async fn list_page(admin: &Admin, state: &AppState, posted: Option<&Posted>) -> Response {
+    let clients = match state.0.gh.list_clients(admin.ctx()).await {
+        Ok(c) => c,
+        Err(e) => return error_page(&admin.chrome("clients"), e),
+    };
+    let lacks = admin.lacks("config/edit").await;
+    let body = html! {
+        (register_form(admin, posted, lacks))
+        div.table-wrap {
+            table.stack {
+                caption.sr-only { "Clients" }
+                thead { tr {
+                    th scope="col" { "Client id" } th scope="col" { "Name" } th scope="col" { "Kind" }
+                    th scope="col" { "Redirect URIs" } th scope="col" { "State" }
+                } }
+                tbody {
+                    @for c in &clients {
+                        tr {
+                            td data-label="Client id" { a href=(format!("/admin/clients/{}", pct(c.id.as_str()))) { code { (c.id.as_str()) } } }
+                            td data-label="Name" { (c.name) }
+                            td data-label="Kind" { (kind(c)) }
+                            td data-label="Redirect URIs" { @for u in &c.redirect_uris { (u) br; } }
+                            td data-label="State" {
+                                @if c.revoked.is_some() { "revoked" } @else {
+                                    "active "
+                                    (button_form(&admin.csrf, &format!("/admin/clients/{}/revoke", pct(c.id.as_str())), &[], &format!("Revoke {}", c.name), "secondary small", lacks))
+                                }
+                            }
+                        }
+                    }
+                    @if clients.is_empty() { tr { td colspan="5" { "No clients yet." } } }
+                }
+            }
         }
-        Err(e) => error_page(&admin.chrome("clients"), e),
-    }
+    };
+    let status = if posted.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    admin.page_with(status, "clients", "OpenID Connect clients", body)
+}
+
+/// `GET /admin/clients/{id}`.
+pub async fn show(admin: Admin, State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    let chrome = admin.chrome("clients");
+    let Ok(cid) = id.parse::<ClientId>() else {
+        return admin.not_found(&format!(
+            "“{}” is not a client id.",
+            gatehouse_core::text::shorten(&id)
+        ));
+    };
+    let c = match state.0.gh.show_client(admin.ctx(), &cid).await {
+        Ok(c) => c,
+        Err(e) => return error_page(&chrome, e),
+    };
+    let lacks = admin.lacks("config/edit").await;
+    let base = format!("/admin/clients/{}", pct(c.id.as_str()));
+    let about = html! {
+        dl.facts {
+            dt { "Client id" } dd { code id="client-id" { (c.id.as_str()) } }
+            dt { "Kind" } dd { (kind(&c)) }
+            dt { "Scopes" } dd { @if c.scopes.is_empty() { "all that the provider offers" } @else { (c.scopes.join(" ")) } }
+            dt { "Redirect URIs" } dd { @for u in &c.redirect_uris { code { (u) } br; } }
+            dt { "Post-logout redirect URIs" } dd { @for u in &c.post_logout_redirect_uris { code { (u) } br; } @if c.post_logout_redirect_uris.is_empty() { "—" } }
+            dt { "Created" } dd { (when(&c.created)) }
+            dt { "Revoked" } dd { @match &c.revoked { Some(t) => { (when(t)) } None => { (yes_no(false)) } } }
+        }
+        @if let Some(p) = lacks { (needs(p)) }
+        @if c.revoked.is_none() {
+            div.actions {
+                @if !c.public {
+                    (button_form(&admin.csrf, &format!("{base}/rotate-secret"), &[], "Give it a new secret", "secondary", lacks))
+                }
+                (button_form(&admin.csrf, &format!("{base}/revoke"), &[], "Revoke", "danger", lacks))
+            }
+        }
+        p { a href=(format!("/admin/history?target={}", pct(c.id.as_str()))) { "History of this client" } }
+    };
+    let body = html! { (card("about", "About this client", &chrome, about)) };
+    admin.page("clients", &format!("Client {}", c.name), body)
 }
 
 fn lines(text: &str) -> Vec<String> {
@@ -83,6 +140,24 @@ fn lines(text: &str) -> Vec<String> {
         .filter(|l| !l.is_empty())
         .map(str::to_owned)
         .collect()
+}
+
+fn secret_page(admin: &Admin, client: &OidcClient, secret: Option<&str>, what: &str) -> Response {
+    let body = html! {
+        div.notice.ok role="status" id="notice" tabindex="-1" autofocus { "client " (client.name) " " (what) }
+        div.card {
+            p { "Client id: " code id="client-id" { (client.id.as_str()) } }
+            @match secret {
+                Some(s) => {
+                    p { "Its secret, shown this once (it is stored hashed and cannot be shown again):" }
+                    p { output.secret id="client-secret" { (s) } }
+                }
+                None => { p { "A public client has no secret; it must use PKCE S256." } }
+            }
+        }
+        p { a href=(format!("/admin/clients/{}", pct(client.id.as_str()))) { "Go to the client's page" } }
+    };
+    admin.page("clients", "Client secret", body)
 }
 
 /// `POST /admin/clients`: registers a client and shows its secret, once, on this page.
@@ -97,35 +172,42 @@ pub async fn create(State(state): State<AppState>, form: AdminForm) -> Response 
                 name: fields.get("name").to_owned(),
                 redirect_uris: lines(fields.raw("redirect_uris")),
                 post_logout_redirect_uris: lines(fields.raw("post_logout_redirect_uris")),
-                public: fields.get("public") == "yes",
-                first_party: fields.get("first_party") == "yes",
+                public: fields.ticked("public"),
+                first_party: fields.ticked("first_party"),
                 scopes: Vec::new(),
                 service_token: None,
             },
         )
         .await;
     match created {
-        Ok(shown) => {
-            let secret = shown.secret.as_deref().map_or_else(
-                || "<p>A public client has no secret; it must use PKCE <code>S256</code>.</p>".to_owned(),
-                |s| {
-                    format!(
-                        "<p>Its secret, shown this once (it is stored hashed and cannot be shown again):</p>\
-                         <p><code id=\"client-secret\">{}</code></p>",
-                        esc(s)
-                    )
-                },
-            );
-            let body = format!(
-                "<div class=\"notice ok\" role=\"status\" id=\"notice\">client {} registered</div>\
-                 <div class=\"card\"><p>Client id: <code id=\"client-id\">{}</code></p>{secret}</div>\
-                 <p><a href=\"/admin/clients\">Back to the clients</a></p>",
-                esc(&shown.client.name),
-                esc(shown.client.id.as_str()),
-            );
-            admin.page("clients", "Client registered", &body)
-        }
-        Err(e) => done(&admin, "/admin/clients", Err(e)),
+        Ok(shown) => secret_page(&admin, &shown.client, shown.secret.as_deref(), "registered"),
+        Err(e) => match refused(&admin, "register", fields, e) {
+            Refused::Page(p) => p,
+            Refused::Form(posted) => list_page(&admin, &state, Some(&posted)).await,
+        },
+    }
+}
+
+/// `POST /admin/clients/{id}/rotate-secret`: a new secret, shown once; the old one ends.
+pub async fn rotate(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    form: AdminForm,
+) -> Response {
+    let admin = form.admin;
+    let result = async {
+        let id: ClientId = id.parse()?;
+        state.0.gh.rotate_client_secret(admin.ctx(), &id).await
+    }
+    .await;
+    match result {
+        Ok(shown) => secret_page(
+            &admin,
+            &shown.client,
+            shown.secret.as_deref(),
+            "has a new secret; the old one no longer works",
+        ),
+        Err(e) => error_page(&admin.chrome("clients"), e),
     }
 }
 
@@ -138,9 +220,15 @@ pub async fn revoke(
     let admin = form.admin;
     let result = async {
         let id: ClientId = id.parse()?;
-        let c = state.0.gh.revoke_client(admin.ctx(), &id).await?;
-        Ok::<_, CoreError>(format!("client {} revoked; its tokens ended", c.id))
+        state.0.gh.revoke_client(admin.ctx(), &id).await
     }
     .await;
-    done(&admin, "/admin/clients", result)
+    match result {
+        Ok(c) => changed(
+            &format!("/admin/clients/{}", pct(c.id.as_str())),
+            Some("about"),
+            format!("client {} revoked; its tokens ended", c.name),
+        ),
+        Err(e) => error_page(&admin.chrome("clients"), e),
+    }
 }

@@ -1,19 +1,21 @@
-//! The explain page: pick a user (or anonymous), a privilege and optionally an item, and see
-//! the answer of `check` with its four bits and the chain of reasons. It asks the same
-//! [`gatehouse_core::Gatehouse::check`] as `POST /api/check` (asking about another user
-//! needs `check/any`). A GET form: it changes nothing.
+//! The explain page: name a user (or nobody, for an anonymous visitor), a privilege and
+//! optionally an item, and see the answer with its mask in words, every step of the walk
+//! that touched the privilege (including `-priv` removals and denies) and the reasons for
+//! each bit. It asks the same core explanation as `gatehouse access explain` and the API.
+//! A GET form: it changes nothing.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use gatehouse_core::{CoreError, UserRef};
-use gatehouse_policy::{Decision, Item, Owner, Privilege, UserId};
+use gatehouse_policy::{Decision, Item, Owner, Privilege, UserId, WalkStep};
+use maud::{html, Markup};
 use serde::Deserialize;
 
-use super::html::{esc, select, text_input};
-use super::{error_page, Admin};
+use super::layout::{FieldError, FormView, Input, Posted};
+use super::{error_page, field_error, Admin, Fields};
 use crate::AppState;
 
 /// The explain form.
@@ -40,14 +42,16 @@ fn item(q: &ExplainQuery) -> Result<Option<Item>, CoreError> {
         {
             return Err(CoreError::invalid(
                 "dataset",
-                "an item needs a dataset (e.g. `eprint`) when it has a status, owners or fields",
+                "an item needs a dataset (e.g. eprint) when it has a status, owners or fields",
             ));
         }
         return Ok(None);
     }
     let mut item = Item::new(dataset);
-    if !q.status.trim().is_empty() {
-        item = item.with_status(q.status.trim());
+    let status = q.status.trim();
+    if !status.is_empty() {
+        // The core refuses a status the dataset does not have, naming the valid ones.
+        item = item.with_status(status);
     }
     for o in q.owners.split(',').map(str::trim).filter(|o| !o.is_empty()) {
         item = item.with_owner(match o.parse::<i64>() {
@@ -60,7 +64,10 @@ fn item(q: &ExplainQuery) -> Result<Option<Item>, CoreError> {
         let (field, values) = line.split_once('=').ok_or_else(|| {
             CoreError::invalid(
                 "fields",
-                format!("`{line}` has no `=`; write one field per line as `divisions=law,ecs`"),
+                format!(
+                    "“{}” has no =; write one field per line as divisions=law,ecs",
+                    gatehouse_core::text::shorten(line)
+                ),
             )
         })?;
         fields.entry(field.trim().to_owned()).or_default().extend(
@@ -77,67 +84,103 @@ fn item(q: &ExplainQuery) -> Result<Option<Item>, CoreError> {
     Ok(Some(item))
 }
 
-fn form(q: &ExplainQuery, users: &[(String, String)]) -> String {
-    let mut options = vec![(String::new(), "anonymous visitor".to_owned())];
-    options.extend(users.iter().cloned());
-    if !q.user.is_empty() && !options.iter().any(|(v, _)| *v == q.user) {
-        options.push((q.user.clone(), q.user.clone()));
+/// The mask's bits, for the table of the answer.
+const BITS: [(u8, &str, &str); 4] = [
+    (1, "public", "anyone, also an anonymous visitor, may do this"),
+    (2, "user", "the user may do this to any item"),
+    (4, "owner", "the user may do this to items they own"),
+    (8, "editor", "the user may do this to items in their editorial scope"),
+];
+
+/// The mask in words (the engine's words for each set bit).
+pub(crate) fn mask_words(mask: u8) -> String {
+    if mask == 0 {
+        return "0: no bit is set, so the answer is no".to_owned();
     }
-    format!(
-        "<form method=\"get\" action=\"/admin/explain\" class=\"card grid\">{}{}{}{}{}\
-         <p class=\"field wide\"><label for=\"f-fields\">Item fields, one per line as \
-         <code>divisions=law,ecs</code></label><textarea id=\"f-fields\" name=\"fields\" rows=\"3\">{}</textarea></p>\
-         <p class=\"field\"><button type=\"submit\">Explain</button></p></form>",
-        select("user", "User", &options, &q.user),
-        text_input("privilege", "Privilege", &q.privilege, "required autocomplete=\"off\" placeholder=\"eprint/edit\""),
-        text_input("dataset", "Item dataset (optional)", &q.dataset, "placeholder=\"eprint\""),
-        text_input("status", "Item status", &q.status, "placeholder=\"buffer\""),
-        text_input("owners", "Item owners (ids or emails, comma separated)", &q.owners, ""),
-        esc(&q.fields),
-    )
+    format!("{mask}: {}", gatehouse_policy::mask_words(mask).join("; "))
 }
 
-fn answer(d: &Decision, who: &str, privilege: &str) -> String {
-    let mut b = format!(
-        "<section class=\"card answer {cls}\" aria-labelledby=\"h-answer\" id=\"answer\">\
-         <h2 id=\"h-answer\"><span id=\"verdict\">{verdict}</span>: <code>{p}</code> for {who}</h2>\
-         <table class=\"bits\"><caption>Mask {mask}</caption><thead><tr><th scope=\"col\">Bit</th>\
-         <th scope=\"col\">Meaning</th><th scope=\"col\">Set</th></tr></thead><tbody>",
-        cls = if d.allowed { "allowed" } else { "denied" },
-        verdict = if d.allowed { "Allowed" } else { "Denied" },
-        p = esc(privilege),
-        who = esc(who),
-        mask = d.mask,
-    );
-    for (bit, name, set) in [
-        (1, "public", d.public),
-        (2, "user", d.user),
-        (4, "owner", d.owner),
-        (8, "editor", d.editor),
-    ] {
-        let _ = write!(
-            b,
-            "<tr id=\"bit-{name}\"><td>{bit}</td><td>{name}</td><td>{}</td></tr>",
-            if set { "<strong>yes</strong>" } else { "no" }
-        );
+fn form(q: &ExplainQuery, state: &AppState, users: &[(String, String)], posted: Option<&Posted>) -> Markup {
+    let f = FormView::new("explain", posted);
+    let datasets = state.0.gh.datasets();
+    let mut status_options = vec![(String::new(), "none".to_owned())];
+    for d in &datasets {
+        for s in &d.statuses {
+            status_options.push((s.clone(), format!("{s} ({})", d.name)));
+        }
     }
-    b.push_str("</tbody></table><h3>Reasons</h3><ol class=\"reasons\" id=\"reasons\">");
-    for r in &d.reasons {
-        let bit = if r.bit == 0 {
-            String::new()
-        } else {
-            format!(" (bit {})", r.bit)
-        };
-        let _ = write!(
-            b,
-            "<li><span class=\"tag\">{}</span>{bit} <code>{}</code>: {}</li>",
-            esc(r.kind.as_str()),
-            esc(&r.privilege),
-            esc(&r.source)
-        );
+    let fields = html! {
+        (f.input(Input::text("user", "User (email, username or id; empty: an anonymous visitor)")
+            .value(&q.user).list("user-names").autocomplete("off").max(254)))
+        datalist id="user-names" { @for (_, label) in users { option value=(label) {} } }
+        (f.input(Input::text("privilege", "Privilege").value(&q.privilege).required()
+            .autocomplete("off").placeholder("eprint/edit").max(gatehouse_policy::MAX_PRIVILEGE_LEN)))
+        (f.input(Input::text("dataset", "Item dataset (optional)").value(&q.dataset)
+            .list("datasets").placeholder("eprint").max(64)))
+        datalist id="datasets" { @for d in &datasets { option value=(d.name) {} } option value="user" {} }
+        (f.select("status", "Item status", &status_options, &q.status))
+        (f.input(Input::text("owners", "Item owners (ids or emails, comma separated)").value(&q.owners).max(2000)))
+        (f.input(Input::area("fields", "Item fields, one per line as divisions=law,ecs", 3).value(&q.fields)))
+    };
+    html! {
+        form.card.grid method="get" action="/admin/explain" {
+            div.wide { (f.summary()) }
+            (fields)
+            p.field { button type="submit" { "Explain" } }
+        }
     }
-    b.push_str("</ol></section>");
-    b
+}
+
+fn answer(d: &Decision, steps: &[WalkStep], who: &str, privilege: &str) -> Markup {
+    let cls = if d.allowed { "card answer allowed" } else { "card answer denied" };
+    html! {
+        section class=(cls) aria-labelledby="h-answer" id="answer" tabindex="-1" autofocus {
+            h2 id="h-answer" {
+                span id="verdict" { @if d.allowed { "Allowed" } @else { "Denied" } }
+                ": " code { (privilege) } " for " (who)
+            }
+            p id="mask" { "Mask " (mask_words(d.mask)) "." }
+            table.bits {
+                caption { "What each bit of the mask means" }
+                thead { tr { th scope="col" { "Bit" } th scope="col" { "Name" } th scope="col" { "Meaning" } th scope="col" { "Set" } } }
+                tbody {
+                    @for (bit, name, meaning) in BITS {
+                        tr id=(format!("bit-{name}")) {
+                            td data-label="Bit" { (bit) }
+                            td data-label="Name" { (name) }
+                            td data-label="Meaning" { (meaning) }
+                            td data-label="Set" { @if d.mask & bit != 0 { strong { "yes" } } @else { "no" } }
+                        }
+                    }
+                }
+            }
+            h3 { "The walk, step by step" }
+            p.hint { "Every step of the user's walk (their type, roles, own entries, grants and denies) that touched this privilege or its :owner and :editor forms, in order." }
+            @if steps.is_empty() {
+                p id="walk-empty" { "No step of the walk touched this privilege." }
+            } @else {
+                ol.reasons id="walk" {
+                    @for s in steps {
+                        li {
+                            span.tag { (s.stage.as_str().replace('_', " ")) } " "
+                            strong { (s.kind.words()) } " " code { (s.privilege) } ": " (super::plain(&s.source))
+                            @if s.held_after { " (held after this step)" } @else { " (not held after this step)" }
+                        }
+                    }
+                }
+            }
+            h3 { "Why each bit is set or not" }
+            ol.reasons id="reasons" {
+                @for r in &d.reasons {
+                    li {
+                        span.tag { (r.kind.as_str()) }
+                        @if r.bit != 0 { " (bit " (r.bit) ")" }
+                        " " code { (r.privilege) } ": " (super::plain(&r.source))
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// `GET /admin/explain`.
@@ -147,12 +190,12 @@ pub async fn page(
     Query(q): Query<ExplainQuery>,
 ) -> Response {
     let gh = &state.0.gh;
-    // The user picker: the first page of users (more can be typed as an id in the URL).
+    // Suggestions for the user field: the first users (any other can be typed).
     let users: Vec<(String, String)> = match gh
         .list_users(
             admin.ctx(),
             &gatehouse_core::UserQuery {
-                limit: 500,
+                limit: 200,
                 ..gatehouse_core::UserQuery::default()
             },
         )
@@ -161,45 +204,67 @@ pub async fn page(
         Ok(p) => p
             .items
             .iter()
-            .map(|u| (u.id.to_string(), u.label()))
+            .map(|u| (u.id.to_string(), u.email.to_string()))
             .collect(),
         Err(e) => return error_page(&admin.chrome("explain"), e),
     };
-    let mut b = form(&q, &users);
+    let mut answer_html = html! {};
+    let mut posted = None;
     if !q.privilege.trim().is_empty() {
         let result = async {
             let privilege = Privilege::new(q.privilege.trim())?;
             let subject = match q.user.trim() {
                 "" => None,
-                u => Some(u.parse::<UserRef>()?),
+                u => Some(u.parse::<UserRef>().map_err(|e| CoreError::invalid("user", e.to_string()))?),
             };
             let item = item(&q)?;
-            let d = gh
-                .check(admin.ctx(), subject.as_ref(), &privilege, item.as_ref())
+            let explained = gh
+                .explain(admin.ctx(), subject.as_ref(), &privilege, item.as_ref())
                 .await?;
             let who = match &subject {
                 None => "an anonymous visitor".to_owned(),
-                Some(s) => users
-                    .iter()
-                    .find(|(id, _)| *id == s.to_string())
-                    .map_or_else(|| format!("user {s}"), |(_, l)| l.clone()),
+                Some(s) => s.to_string(),
             };
-            Ok::<_, CoreError>(answer(&d, &who, privilege.as_str()))
+            Ok::<_, CoreError>(answer(&explained.decision, &explained.steps, &who, privilege.as_str()))
         }
         .await;
         match result {
-            Ok(a) => b.push_str(&a),
-            Err(e @ (CoreError::Forbidden { .. } | CoreError::Internal(_))) => {
+            Ok(a) => answer_html = a,
+            Err(e @ (CoreError::Forbidden { .. } | CoreError::Internal(_) | CoreError::Policy(_))) => {
                 return error_page(&admin.chrome("explain"), e)
             }
             Err(e) => {
-                let _ = write!(
-                    b,
-                    "<div class=\"notice error\" role=\"alert\">{}</div>",
-                    esc(&e.to_string())
-                );
+                posted = Some(Posted {
+                    form: "explain",
+                    fields: Fields(vec![
+                        ("user".into(), q.user.clone()),
+                        ("privilege".into(), q.privilege.clone()),
+                        ("dataset".into(), q.dataset.clone()),
+                        ("status".into(), q.status.clone()),
+                        ("owners".into(), q.owners.clone()),
+                        ("fields".into(), q.fields.clone()),
+                    ]),
+                    error: match field_error(&e) {
+                        FieldError { field, message } if field == "item" && message.contains("status") => {
+                            FieldError { field: "status".into(), message }
+                        }
+                        FieldError { field, message } if field == "role" || field == "item" => {
+                            FieldError { field: String::new(), message }
+                        }
+                        other => other,
+                    },
+                })
             }
         }
     }
-    admin.page("explain", "Explain a decision", &b)
+    let body = html! {
+        (form(&q, &state, &users, posted.as_ref()))
+        (answer_html)
+    };
+    let status = if posted.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    admin.page_with(status, "explain", "Explain a decision", body)
 }

@@ -1,16 +1,17 @@
 //! Grants (InvenioRDM `access allow|deny|remove`): allow or deny one privilege to a user, a
 //! role or a system role; the list with a remove button per row.
 
-use std::fmt::Write as _;
-
 use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use gatehouse_core::{CoreError, GrantTo};
 use gatehouse_policy::{Effect, Privilege, RoleName, SystemRole};
 use serde::Deserialize;
 
-use super::html::{button_form, csrf_field, esc, select, text_input};
-use super::{done, error_page, Admin, AdminForm, Fields};
+use maud::html;
+
+use super::layout::{button_form, card, csrf_field, needs, pct, FormView, Input, Posted};
+use super::{changed, error_page, refused, Admin, AdminForm, Fields, Refused};
 use crate::AppState;
 
 /// Prefill of the grant form.
@@ -41,7 +42,10 @@ fn grant_to(kind: &str, target: &str) -> Result<GrantTo, CoreError> {
         other => {
             return Err(CoreError::invalid(
                 "kind",
-                format!("`{other}` is not a grant target; use user, role or system_role"),
+                format!(
+                    "“{}” is not a kind of grant target; choose user, role or system role",
+                    gatehouse_core::text::shorten(other)
+                ),
             ))
         }
     })
@@ -53,69 +57,100 @@ pub async fn list(
     State(state): State<AppState>,
     Query(q): Query<GrantQuery>,
 ) -> Response {
+    list_page(&admin, &state, &q, None).await
+}
+
+/// What the panel says of `administration-access` wherever it can be given.
+pub(crate) const ADMIN_ACCESS_WORDS: &str = "administration-access opens every page of the \
+    admin panel to read. Each change there needs its own privilege as well: user/staff/edit \
+    (type, roles, scope, activate, confirm, passwords), user/edit (profiles), create_user, \
+    user/destroy, and config/edit (roles, grants, tokens, clients). A page shows a control it \
+    cannot use as disabled and names the privilege.";
+
+async fn list_page(
+    admin: &Admin,
+    state: &AppState,
+    q: &GrantQuery,
+    posted: Option<&Posted>,
+) -> Response {
+    let chrome = admin.chrome("grants");
     let grants = match state.0.gh.list_grants(admin.ctx(), None).await {
         Ok(g) => g,
-        Err(e) => return error_page(&admin.chrome("grants"), e),
+        Err(e) => return error_page(&chrome, e),
     };
+    let lacks = admin.lacks("config/edit").await;
     let kind = if q.kind.is_empty() {
         "user"
     } else {
         q.kind.as_str()
     };
-    let mut b = format!(
-        "<section class=\"card\" aria-labelledby=\"h-new\"><h2 id=\"h-new\">Allow or deny a privilege</h2>\
-         <p class=\"hint\">A deny always wins over any allow, for the user, any role they hold and the system roles.</p>\
-         <form method=\"post\" action=\"/admin/grants\" class=\"grid\">{}{}{}{}{}\
-         <p class=\"field\"><button type=\"submit\">Save grant</button></p></form></section>",
-        csrf_field(&admin.csrf),
-        select(
-            "effect",
-            "Effect",
-            &[("allow".into(), "allow".into()), ("deny".into(), "deny".into())],
-            "allow"
-        ),
-        text_input("privilege", "Privilege", "", "required autocomplete=\"off\""),
-        select("kind", "To a", &kinds(), kind),
-        text_input("target", "Who", &q.target, "required autocomplete=\"off\""),
-    );
-    b.push_str(
-        "<div class=\"table-wrap\"><table><caption class=\"sr-only\">Grants</caption><thead><tr>\
-         <th scope=\"col\">Effect</th><th scope=\"col\">Privilege</th><th scope=\"col\">To</th>\
-         <th scope=\"col\"><span class=\"sr-only\">Actions</span></th></tr></thead><tbody>",
-    );
-    for g in &grants {
-        let effect = g.effect.to_string();
-        let _ = write!(
-            b,
-            "<tr><td><span class=\"tag {e}\">{e}</span></td><td><code>{p}</code></td>\
-             <td>{k} {t}</td><td>{btn}</td></tr>",
-            e = esc(&effect),
-            p = esc(&g.privilege),
-            k = esc(&g.target_kind.replace('_', " ")),
-            t = esc(&g.target),
-            btn = button_form(
-                &admin.csrf,
-                "/admin/grants/remove",
-                &[
-                    ("privilege", &g.privilege),
-                    ("kind", g.target_kind),
-                    ("target", &g.target)
-                ],
-                &format!("Remove {} {} for {}", effect, g.privilege, g.target),
-                "small danger",
-            ),
-        );
-    }
-    if grants.is_empty() {
-        b.push_str("<tr><td colspan=\"4\">No grants.</td></tr>");
-    }
-    b.push_str("</tbody></table></div>");
-    admin.page("grants", "Grants", &b)
+    let f = FormView::new("grant", posted);
+    let fields = html! {
+        (f.select("effect", "Effect", &[("allow".into(), "allow".into()), ("deny".into(), "deny".into())], "allow"))
+        (f.input(Input::text("privilege", "Privilege").required().autocomplete("off")
+            .max(gatehouse_policy::MAX_PRIVILEGE_LEN).placeholder("administration-access")))
+        (f.select("kind", "To a", &kinds(), kind))
+        (f.input(Input::text("target", "Who (an email or id, a role or a system role)").value(&q.target)
+            .required().autocomplete("off").max(254)))
+    };
+    let form = html! {
+        p.hint { "A deny always wins over any allow, for the user, any role they hold and the system roles." }
+        p.hint id="admin-access-note" { (ADMIN_ACCESS_WORDS) }
+        form.grid method="post" action="/admin/grants" {
+            fieldset.wide disabled[lacks.is_some()] {
+                legend.sr-only { "New grant" }
+                @if let Some(p) = lacks { (needs(p)) }
+                (csrf_field(&admin.csrf)) (f.summary())
+                div.grid { (fields) }
+                p.field { button type="submit" { "Save grant" } }
+            }
+        }
+    };
+    let body = html! {
+        (card("new", "Allow or deny a privilege", &chrome, form))
+        div.table-wrap {
+            table.stack {
+                caption.sr-only { "Grants" }
+                thead { tr {
+                    th scope="col" { "Effect" } th scope="col" { "Privilege" } th scope="col" { "To" }
+                    th scope="col" { span.sr-only { "Actions" } }
+                } }
+                tbody {
+                    @for g in &grants {
+                        @let effect = g.effect.to_string();
+                        tr {
+                            td data-label="Effect" { span class=(format!("tag {effect}")) { (effect) } }
+                            td data-label="Privilege" { a href=(format!("/admin/holders?privilege={}", pct(&g.privilege))) { code { (g.privilege) } } }
+                            td data-label="To" { (g.target_kind.replace('_', " ")) " " (g.target) }
+                            td data-label="Actions" {
+                                (button_form(&admin.csrf, "/admin/grants/remove",
+                                    &[("privilege", &g.privilege), ("kind", g.target_kind), ("target", &g.target)],
+                                    &format!("Remove {} {} for {}", effect, g.privilege, g.target), "small danger", lacks))
+                            }
+                        }
+                    }
+                    @if grants.is_empty() { tr { td colspan="4" { "No grants." } } }
+                }
+            }
+        }
+    };
+    let status = if posted.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    admin.page_with(status, "grants", "Grants", body)
 }
 
 fn parts(fields: &Fields) -> Result<(Privilege, GrantTo), CoreError> {
     let privilege = Privilege::new(fields.get("privilege"))?;
-    let to = grant_to(fields.get("kind"), fields.get("target"))?;
+    let to = grant_to(fields.get("kind"), fields.get("target")).map_err(|e| match e {
+        CoreError::Invalid { field, message } if field != "kind" => CoreError::Invalid {
+            field: "target".into(),
+            message,
+        },
+        other => other,
+    })?;
     Ok((privilege, to))
 }
 
@@ -142,22 +177,34 @@ pub async fn add(State(state): State<AppState>, form: AdminForm) -> Response {
             }
         };
         let (privilege, to) = parts(&fields)?;
-        let changed = state
+        let done = state
             .0
             .gh
             .grant(admin.ctx(), effect, privilege.clone(), &to)
             .await?;
-        Ok(if changed.changed() {
-            format!("{effect} `{privilege}` for {} saved", words(&to))
+        let mut text = if done.changed() {
+            format!("{effect} {privilege} for {} saved", words(&to))
         } else {
             format!(
-                "{effect} `{privilege}` for {} was already there; nothing changed",
+                "{effect} {privilege} for {} was already there; nothing changed",
                 words(&to)
             )
-        })
+        };
+        if privilege.as_str() == super::ADMIN_PRIVILEGE && effect == Effect::Allow {
+            text.push_str(". They can now read every page of the admin panel; each change there needs its own privilege (see the note on this page).");
+        }
+        Ok(text)
     }
     .await;
-    done(&admin, "/admin/grants", result)
+    match result {
+        Ok(text) => changed("/admin/grants", Some("new"), text),
+        Err(e) => match refused(&admin, "grant", fields, e) {
+            Refused::Page(p) => p,
+            Refused::Form(posted) => {
+                list_page(&admin, &state, &GrantQuery::default(), Some(&posted)).await
+            }
+        },
+    }
 }
 
 /// `POST /admin/grants/remove`: removes the allow and the deny of that privilege and target.
@@ -165,20 +212,28 @@ pub async fn remove(State(state): State<AppState>, form: AdminForm) -> Response 
     let AdminForm { admin, fields } = form;
     let result = async {
         let (privilege, to) = parts(&fields)?;
-        let changed = state
+        let done = state
             .0
             .gh
             .remove_grant(admin.ctx(), privilege.clone(), &to)
             .await?;
-        Ok(if changed.changed() {
-            format!("grants of `{privilege}` for {} removed", words(&to))
+        Ok(if done.changed() {
+            format!("grants of {privilege} for {} removed", words(&to))
         } else {
             format!(
-                "there was no grant of `{privilege}` for {}; nothing changed",
+                "there was no grant of {privilege} for {}; nothing changed",
                 words(&to)
             )
         })
     }
     .await;
-    done(&admin, "/admin/grants", result)
+    match result {
+        Ok(text) => changed("/admin/grants", Some("new"), text),
+        Err(e) => match refused(&admin, "grant", fields, e) {
+            Refused::Page(p) => p,
+            Refused::Form(posted) => {
+                list_page(&admin, &state, &GrantQuery::default(), Some(&posted)).await
+            }
+        },
+    }
 }

@@ -1,18 +1,31 @@
-//! The admin web UI at `/admin`: server-rendered HTML over the same services as the JSON API,
-//! so there is no second authorization path. Every page first asks the engine whether the
-//! signed-in user holds `administration-access` ([`Admin`]); every change then calls the
-//! normal service method, which authorizes its own privilege (SPEC 6). Every form carries a
-//! per-session CSRF token that [`AdminForm`] checks before a handler runs; every change
-//! answers with a redirect to a page that shows a notice (POST-redirect-GET).
+//! The admin web UI at `/admin`: server-rendered HTML (drawn by `maud`, which escapes every
+//! value) over the same services as the JSON API, so there is no second authorization path.
+//!
+//! - Every page first asks the engine whether the signed-in user holds
+//!   `administration-access` ([`Admin`]). That privilege alone lets them read every page: the
+//!   core's read services accept it beside their own read privilege (`docs/decisions.md`).
+//! - Every change calls the normal service method, which authorizes its own privilege (SPEC 6).
+//!   A page asks beforehand ([`Admin::lacks`]) and draws a control the administrator cannot use
+//!   as disabled, naming the privilege it needs.
+//! - Every form carries a per-session CSRF token that [`AdminForm`] checks before a handler
+//!   runs.
+//! - A change that succeeds answers with a redirect to the card it changed, which shows a
+//!   short notice; a change that is refused answers with the same page drawn again, the form
+//!   refilled and the error next to its field (nothing of it travels in a cookie).
 //!
 //! See `docs/admin-ui.md` for the pages and the security model.
 
 mod clients;
 mod explain;
 mod grants;
+mod history;
+mod holders;
 pub mod html;
+pub mod layout;
 mod roles;
 mod session;
+mod tokens;
+mod types;
 mod user_edit;
 mod users;
 
@@ -24,13 +37,18 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use gatehouse_core::{Actor, Context, CoreError, UserRef};
 use gatehouse_policy::{Privilege, UserId};
+use maud::{html, Markup};
 use sha2::{Digest, Sha256};
 
 use crate::{request_token, AppState, Caller};
-use html::{Chrome, Notice};
+use layout::{Chrome, FieldError, Notice, Posted};
 
-/// The cookie that carries a notice to the page after a redirect.
+/// The cookie that carries a short success notice to the page after a redirect.
 const NOTICE_COOKIE: &str = "gatehouse_notice";
+
+/// The most characters of a notice that travel in the cookie (success notices are short;
+/// refusals never travel in it).
+const NOTICE_MAX: usize = 300;
 
 /// The privilege that opens the panel.
 pub const ADMIN_PRIVILEGE: &str = "administration-access";
@@ -45,15 +63,30 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/logout", post(session::logout))
         .route("/admin/users", get(users::list).post(users::create))
         .route("/admin/users/new", get(users::new_form))
+        .route("/admin/users/export.csv", get(users::export_csv))
+        .route("/admin/users/bulk", post(users::bulk))
         .route("/admin/users/{id}", get(users::show))
+        .route("/admin/users/{id}/effective", get(users::effective))
+        .route(
+            "/admin/users/{id}/delete",
+            get(users::delete_form).post(users::delete),
+        )
         .route("/admin/users/{id}/{action}", post(user_edit::action))
         .route("/admin/roles", get(roles::list).post(roles::create))
         .route("/admin/roles/{name}", get(roles::show).post(roles::update))
+        .route("/admin/types", get(types::list))
         .route("/admin/grants", get(grants::list).post(grants::add))
         .route("/admin/grants/remove", post(grants::remove))
+        .route("/admin/holders", get(holders::page))
         .route("/admin/explain", get(explain::page))
+        .route("/admin/history", get(history::page))
+        .route("/admin/tokens", get(tokens::list).post(tokens::create))
+        .route("/admin/tokens/{name}/revoke", post(tokens::revoke))
         .route("/admin/clients", get(clients::list).post(clients::create))
+        .route("/admin/clients/{id}", get(clients::show))
         .route("/admin/clients/{id}/revoke", post(clients::revoke))
+        .route("/admin/clients/{id}/rotate-secret", post(clients::rotate))
+        .route("/admin/{*rest}", get(not_found_page))
 }
 
 async fn home(_admin: Admin) -> Response {
@@ -66,9 +99,14 @@ async fn css() -> Response {
             (header::CONTENT_TYPE, "text/css; charset=utf-8"),
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
-        html::CSS,
+        layout::CSS,
     )
         .into_response()
+}
+
+/// Any other address under `/admin`: a 404 page in the panel's layout.
+async fn not_found_page(admin: Admin) -> Response {
+    admin.not_found("There is no page at this address in the admin panel.")
 }
 
 /// The CSRF token of a session: SHA-256 of a constant label and the session token. Only the
@@ -78,7 +116,7 @@ pub fn csrf_token(session_token: &str) -> String {
     let mut h = Sha256::new();
     h.update(b"gatehouse admin csrf v1\0");
     h.update(session_token.as_bytes());
-    html::hex(&h.finalize())
+    layout::hex(&h.finalize())
 }
 
 pub(crate) use gatehouse_core::auth::same;
@@ -88,10 +126,13 @@ pub(crate) use crate::cookie_value as cookie;
 
 fn notice_from(headers: &HeaderMap) -> Option<Notice> {
     let raw = cookie(headers, NOTICE_COOKIE)?;
-    let (kind, text) = raw.split_once('.')?;
-    let text = String::from_utf8(html::unhex(text)?).ok()?;
+    let mut parts = raw.splitn(3, '.');
+    let kind = parts.next()?;
+    let card = parts.next()?;
+    let text = String::from_utf8(layout::unhex(parts.next()?)?).ok()?;
     Some(Notice {
         ok: kind == "ok",
+        card: (!card.is_empty()).then(|| card.to_owned()),
         text,
     })
 }
@@ -102,16 +143,35 @@ fn set_cookie(resp: &mut Response, value: &str) {
     }
 }
 
-/// A 303 to `to` that carries a notice for the next page in a short-lived cookie.
+/// At most [`NOTICE_MAX`] characters of `text`.
+fn clip(text: &str) -> String {
+    match text.char_indices().nth(NOTICE_MAX) {
+        None => text.to_owned(),
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+    }
+}
+
+/// A 303 to `to` (and to the notice's card in it) that carries a short notice for the next
+/// page in a cookie.
 pub(crate) fn redirect_with(to: &str, notice: Option<Notice>) -> Response {
-    let mut resp = Redirect::to(to).into_response();
+    let target = match notice.as_ref().and_then(|n| n.card.as_deref()) {
+        Some(card) => format!("{to}#{card}"),
+        None => to.to_owned(),
+    };
+    let mut resp = Redirect::to(&target).into_response();
     if let Some(n) = notice {
         let kind = if n.ok { "ok" } else { "error" };
+        let card: String = n
+            .card
+            .unwrap_or_default()
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .collect();
         set_cookie(
             &mut resp,
             &format!(
-                "{NOTICE_COOKIE}={kind}.{}; Path=/admin; Max-Age=60; HttpOnly; SameSite=Strict",
-                html::hex(n.text.as_bytes())
+                "{NOTICE_COOKIE}={kind}.{card}.{}; Path=/admin; Max-Age=60; HttpOnly; SameSite=Strict",
+                layout::hex(clip(&n.text).as_bytes())
             ),
         );
     }
@@ -146,76 +206,143 @@ pub(crate) fn html_page(status: StatusCode, body: String) -> Response {
     resp
 }
 
+/// A page drawn in the layout with a status.
+pub(crate) fn layout_page(status: StatusCode, chrome: &Chrome, title: &str, body: Markup) -> Response {
+    html_page(status, layout::page(title, chrome, body))
+}
+
 /// The refusal page: 403 with a clear explanation.
 pub(crate) fn refusal(chrome: &Chrome, why: &str) -> Response {
-    let body = format!(
-        "<p class=\"refusal\">{}</p><p>If you need this, ask an administrator of this \
-         Gatehouse to give your account the privilege it names.</p>\
-         <p><a href=\"/admin\">Back to the admin panel</a></p>",
-        html::esc(why)
-    );
-    html_page(
+    layout_page(
         StatusCode::FORBIDDEN,
-        html::page("Not allowed", chrome, &body),
+        chrome,
+        "Not allowed",
+        html! {
+            p.refusal { (why) }
+            p { "If you need this, ask an administrator of this Gatehouse to give your account the privilege it names." }
+            p { a href="/admin" { "Back to the admin panel" } }
+        },
     )
 }
 
 /// The page for a failure on the server's side; details only in the log.
 pub(crate) fn internal(chrome: &Chrome, detail: &str) -> Response {
     tracing::error!(%detail, "admin ui: internal error");
-    html_page(
+    layout_page(
         StatusCode::INTERNAL_SERVER_ERROR,
-        html::page(
-            "Something went wrong",
-            chrome,
-            "<p>The server could not finish this request; the details are in its log. \
-             Please try again later.</p>",
-        ),
+        chrome,
+        "Something went wrong",
+        html! {
+            p { "The server could not finish this request; the details are in its log. Please try again later." }
+        },
     )
 }
 
+/// A core error in the panel's own words: no command lines, no backticks.
+pub(crate) fn ui_words(e: &CoreError) -> String {
+    let raw = match e {
+        CoreError::NotFound { what, value, .. } => {
+            format!("{what} “{}” not found", gatehouse_core::text::shorten(value))
+        }
+        CoreError::Forbidden { privilege } => {
+            format!("not allowed: this needs the privilege “{privilege}”")
+        }
+        other => other.to_string(),
+    };
+    plain(&raw)
+}
+
+/// Drops the parts of a message that name a command (`; create it with gatehouse …`) and
+/// turns backtick quotes into typographic ones.
+pub(crate) fn plain(message: &str) -> String {
+    let kept: Vec<&str> = message
+        .split("; ")
+        .filter(|part| !part.contains("`gatehouse ") && !part.contains("gatehouse users "))
+        .collect();
+    let mut out = String::with_capacity(message.len());
+    let mut open = true;
+    for c in kept.join("; ").chars() {
+        if c == '`' {
+            out.push(if open { '“' } else { '”' });
+            open = !open;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// The answer to a page that failed with a core error: refusal (403), not found (404), or
-/// internal (500); anything else (bad input) also shows the message.
+/// internal (500); anything else (bad input in the address) is a 400 with the message.
 pub(crate) fn error_page(chrome: &Chrome, e: CoreError) -> Response {
     match e {
-        CoreError::Forbidden { .. } => refusal(chrome, &e.to_string()),
+        CoreError::Forbidden { .. } => refusal(chrome, &ui_words(&e)),
         CoreError::Internal(d) => internal(chrome, &d),
         CoreError::Policy(p) => internal(chrome, &p.to_string()),
-        CoreError::NotFound { .. } => html_page(
+        CoreError::NotFound { .. } => layout_page(
             StatusCode::NOT_FOUND,
-            html::page(
-                "Not found",
-                chrome,
-                &format!("<p>{}</p>", html::esc(&e.to_string())),
-            ),
+            chrome,
+            "Not found",
+            html! { p { (ui_words(&e)) } p { a href="/admin" { "Back to the admin panel" } } },
         ),
-        other => html_page(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            html::page(
-                "Cannot show this",
-                chrome,
-                &format!("<p>{}</p>", html::esc(&other.to_string())),
-            ),
+        other => layout_page(
+            StatusCode::BAD_REQUEST,
+            chrome,
+            "Cannot show this",
+            html! { p { (ui_words(&other)) } p { a href="/admin" { "Back to the admin panel" } } },
         ),
     }
 }
 
-/// The answer to a change: back to `back` with a notice saying what happened, or the
-/// refusal page when the service said the administrator lacks the privilege.
-pub(crate) fn done(admin: &Admin, back: &str, result: Result<String, CoreError>) -> Response {
-    match result {
-        Ok(text) => redirect_with(back, Some(Notice { ok: true, text })),
-        Err(e @ (CoreError::Forbidden { .. } | CoreError::Internal(_) | CoreError::Policy(_))) => {
-            error_page(&admin.chrome(""), e)
-        }
-        Err(e) => redirect_with(
-            back,
-            Some(Notice {
-                ok: false,
-                text: e.to_string(),
-            }),
-        ),
+/// A refused form's error, for the field it names (or the top of the form).
+pub(crate) fn field_error(e: &CoreError) -> FieldError {
+    let field = match e {
+        CoreError::Invalid { field, .. } => field.clone(),
+        CoreError::Conflict(m) if m.contains("username") => "username".to_owned(),
+        CoreError::Conflict(m) if m.contains("email") => "email".to_owned(),
+        _ => String::new(),
+    };
+    FieldError {
+        field,
+        message: ui_words(e),
     }
+}
+
+/// What a handler of a form does with a refusal: a forbidden or internal error gets its own
+/// page; bad input is drawn again by `redraw` with the form refilled.
+pub(crate) enum Refused {
+    /// The page to answer with.
+    Page(Response),
+    /// Draw the form again with this.
+    Form(Posted),
+}
+
+/// Sorts a form's error into [`Refused`].
+pub(crate) fn refused(admin: &Admin, form: &'static str, fields: Fields, e: CoreError) -> Refused {
+    match e {
+        CoreError::Forbidden { .. } | CoreError::Internal(_) | CoreError::Policy(_) => {
+            Refused::Page(error_page(&admin.chrome(""), e))
+        }
+        e => Refused::Form(Posted {
+            form,
+            error: field_error(&e),
+            fields,
+        }),
+    }
+}
+
+/// The first value of an id in an address: the number, or a 404 page in the panel's layout.
+pub(crate) fn user_id(admin: &Admin, raw: &str) -> Result<UserId, Response> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .map(UserId)
+        .ok_or_else(|| {
+            admin.not_found(&format!(
+                "“{}” is not a user id: user ids are whole numbers, as in /admin/users/42.",
+                gatehouse_core::text::shorten(raw)
+            ))
+        })
 }
 
 /// A signed-in user who holds `administration-access`, asked of the engine on every request.
@@ -233,6 +360,7 @@ pub struct Admin {
     pub csrf: String,
     /// The notice carried over from the previous request, if any.
     pub notice: Option<Notice>,
+    state: AppState,
 }
 
 impl Admin {
@@ -246,11 +374,39 @@ impl Admin {
         }
     }
 
-    /// A page for this administrator.
-    pub fn page(&self, section: &'static str, title: &str, body: &str) -> Response {
-        html_page(
-            StatusCode::OK,
-            html::page(title, &self.chrome(section), body),
+    /// A page for this administrator (200).
+    pub fn page(&self, section: &'static str, title: &str, body: Markup) -> Response {
+        self.page_with(StatusCode::OK, section, title, body)
+    }
+
+    /// A page for this administrator with a status (422 for a refused form).
+    pub fn page_with(
+        &self,
+        status: StatusCode,
+        section: &'static str,
+        title: &str,
+        body: Markup,
+    ) -> Response {
+        layout_page(status, &self.chrome(section), title, body)
+    }
+
+    /// A 404 page in the panel's layout.
+    pub fn not_found(&self, why: &str) -> Response {
+        layout_page(
+            StatusCode::NOT_FOUND,
+            &self.chrome(""),
+            "Not found",
+            html! { p { (why) } p { a href="/admin" { "Back to the admin panel" } } },
+        )
+    }
+
+    /// A 400 page in the panel's layout, for a bad value in the address.
+    pub fn bad_request(&self, why: &str) -> Response {
+        layout_page(
+            StatusCode::BAD_REQUEST,
+            &self.chrome(""),
+            "Cannot show this",
+            html! { p { (why) } p { a href="/admin" { "Back to the admin panel" } } },
         )
     }
 
@@ -258,6 +414,25 @@ impl Admin {
     pub fn ctx(&self) -> &Context {
         &self.ctx
     }
+
+    /// `Some(privilege)` when this administrator does not hold `privilege` (asked of the same
+    /// decision the service will ask), so a page can draw the control as disabled and say
+    /// why; `None` when they hold it.
+    pub async fn lacks<'p>(&self, privilege: &'p str) -> Option<&'p str> {
+        let Ok(p) = Privilege::new(privilege) else {
+            return Some(privilege);
+        };
+        let me = UserRef::Id(self.id);
+        match self.state.0.gh.check(&self.ctx, Some(&me), &p, None).await {
+            Ok(d) if d.allowed => None,
+            _ => Some(privilege),
+        }
+    }
+}
+
+/// The answer to a change that succeeded: back to `back`, to `card`, with a notice.
+pub(crate) fn changed(back: &str, card: Option<&str>, text: String) -> Response {
+    redirect_with(back, Some(Notice::ok(card, text)))
 }
 
 fn to_login() -> Response {
@@ -281,10 +456,7 @@ impl FromRequestParts<AppState> for Admin {
             Err(e) if e.status == StatusCode::UNAUTHORIZED => {
                 let mut resp = redirect_with(
                     "/admin/login",
-                    Some(Notice {
-                        ok: false,
-                        text: "your session has ended; log in again".into(),
-                    }),
+                    Some(Notice::error("your session has ended; log in again")),
                 );
                 set_cookie(&mut resp, &session::clear_cookie(state));
                 return Err(resp);
@@ -325,7 +497,7 @@ impl FromRequestParts<AppState> for Admin {
                 &chrome,
                 &format!(
                     "your account ({label}) may not use the admin panel: this needs the \
-                     privilege `{ADMIN_PRIVILEGE}`"
+                     privilege “{ADMIN_PRIVILEGE}”"
                 ),
             ));
         }
@@ -335,6 +507,7 @@ impl FromRequestParts<AppState> for Admin {
             label,
             csrf: csrf_token(&token),
             notice,
+            state: state.clone(),
         })
     }
 }
@@ -360,14 +533,33 @@ impl Fields {
             .map_or("", |(_, v)| v.as_str())
     }
 
-    /// Whether a checkbox `name` was ticked.
     /// A text field's value, or `None` when it is absent or blank.
     pub fn opt(&self, name: &str) -> Option<&str> {
         Some(self.raw(name)).filter(|v| !v.trim().is_empty())
     }
 
+    /// Whether a checkbox `name` was ticked.
     pub fn ticked(&self, name: &str) -> bool {
         self.0.iter().any(|(k, v)| k == name && !v.is_empty())
+    }
+
+    /// Every value of `name` (checkboxes of a list).
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// The fields without passwords (what a refilled form may show again).
+    pub fn without_secrets(self) -> Fields {
+        Fields(
+            self.0
+                .into_iter()
+                .filter(|(k, _)| !k.contains("password"))
+                .collect(),
+        )
     }
 }
 
@@ -390,16 +582,7 @@ impl FromRequest<AppState> for AdminForm {
         let req = Request::from_parts(parts, body);
         let Form(fields) = Form::<Vec<(String, String)>>::from_request(req, state)
             .await
-            .map_err(|e| {
-                html_page(
-                    StatusCode::BAD_REQUEST,
-                    html::page(
-                        "Bad form",
-                        &admin.chrome(""),
-                        &format!("<p>{}</p>", html::esc(&e.body_text())),
-                    ),
-                )
-            })?;
+            .map_err(|e| admin.bad_request(&format!("The form could not be read: {}", e.body_text())))?;
         let fields = Fields(fields);
         if !same(fields.get("csrf"), &admin.csrf) {
             return Err(csrf_refused(&admin.chrome("")));
@@ -413,15 +596,49 @@ impl FromRequest<AppState> for AdminForm {
 
 /// 403 for a form without its CSRF token.
 pub(crate) fn csrf_refused(chrome: &Chrome) -> Response {
-    html_page(
+    layout_page(
         StatusCode::FORBIDDEN,
-        html::page(
-            "Form refused",
-            chrome,
-            "<p class=\"refusal\">This form was sent without its security token (or with an \
-             old one), so nothing was changed. This protects you against other web sites \
-             sending forms in your name.</p><p>Go back, reload the page and send the form \
-             again.</p><p><a href=\"/admin\">Back to the admin panel</a></p>",
-        ),
+        chrome,
+        "Form refused",
+        html! {
+            p.refusal {
+                "This form was sent without its security token (or with an old one), so nothing \
+                 was changed. This protects you against other web sites sending forms in your name."
+            }
+            p { "Go back, reload the page and send the form again." }
+            p { a href="/admin" { "Back to the admin panel" } }
+        },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    #[test]
+    fn errors_are_said_in_the_panels_words() {
+        assert_eq!(
+            plain("role `x` not found; create it with `gatehouse roles create x`"),
+            "role “x” not found"
+        );
+        let e = CoreError::NotFound {
+            what: "user",
+            value: "a@b".into(),
+            hint: "; list users with `gatehouse users list`".into(),
+        };
+        assert_eq!(ui_words(&e), "user “a@b” not found");
+    }
+
+    #[test]
+    fn a_long_notice_is_clipped_before_it_travels() {
+        let long = "x".repeat(10_000);
+        let resp = redirect_with("/admin/users", Some(Notice::ok(Some("card"), long)));
+        let cookie = resp.headers().get(header::SET_COOKIE).unwrap().to_str().unwrap();
+        assert!(cookie.len() < 1_000, "{}", cookie.len());
+        assert_eq!(
+            resp.headers().get(header::LOCATION).unwrap(),
+            "/admin/users#card"
+        );
+    }
 }

@@ -1,89 +1,133 @@
 //! Roles: the list (built in, file and run time, with where each comes from), creating a
-//! run-time role, and a role's page (run-time roles editable, the others read-only).
-
-use std::fmt::Write as _;
+//! run-time role, and a role's page (run-time roles editable, the others read-only), with
+//! who holds it.
 
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::Response;
+use gatehouse_core::text::ROLE_DESCRIPTION_MAX;
 use gatehouse_core::{CoreError, RoleOutcome};
 use gatehouse_policy::RoleListing;
 use gatehouse_policy::{RoleEntry, RoleName};
+use maud::{html, Markup};
 
-use super::html::{csrf_field, esc, pct, text_input};
-use super::{done, error_page, Admin, AdminForm, Fields};
+use super::layout::{card, csrf_field, needs, pct, FormView, Input, Posted};
+use super::{changed, error_page, refused, Admin, AdminForm, Fields, Refused};
 use crate::AppState;
+
+/// The role-name rule as a pattern valid under Chrome's `v` flag (a `-` in a class escaped).
+pub(crate) const ROLE_PATTERN: &str = "[A-Za-z][A-Za-z0-9_\\-]{0,79}";
+/// Characters a role name may have.
+pub(crate) const ROLE_NAME_MAX: usize = 80;
 
 fn is_runtime(r: &RoleListing) -> bool {
     r.origin == gatehouse_policy::Origin::Runtime.to_string()
 }
 
-fn entries_field(value: &str) -> String {
-    format!(
-        "<p class=\"field\"><label for=\"f-entries\">Privileges, one per line (<code>priv</code> or \
-         <code>+priv</code> grants, <code>-priv</code> removes)</label>\
-         <textarea id=\"f-entries\" name=\"entries\" rows=\"6\">{}</textarea></p>",
-        esc(value)
+fn entries_field(f: &FormView<'_>, value: &str) -> Markup {
+    f.input(
+        Input::area(
+            "entries",
+            "Privileges, one per line (priv or +priv grants, -priv removes)",
+            6,
+        )
+        .value(value)
+        .hint("Each privilege has at most 200 characters. A role may have no entries (a marker role)."),
     )
 }
 
 fn parse_entries(fields: &Fields) -> Result<Vec<RoleEntry>, CoreError> {
     fields
-        .get("entries")
+        .raw("entries")
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
-        .map(|l| l.parse::<RoleEntry>().map_err(CoreError::from))
+        .map(|l| {
+            l.parse::<RoleEntry>().map_err(|e| {
+                CoreError::invalid(
+                    "entries",
+                    format!("line “{}”: {}", gatehouse_core::text::shorten(l), super::plain(&CoreError::from(e).to_string())),
+                )
+            })
+        })
         .collect()
+}
+
+/// The description field (the core checks its length and characters).
+fn description(fields: &Fields) -> Result<Option<String>, CoreError> {
+    Ok(Some(fields.get("description").to_owned()).filter(|d| !d.is_empty()))
 }
 
 /// `GET /admin/roles`.
 pub async fn list(admin: Admin, State(state): State<AppState>) -> Response {
+    list_page(&admin, &state, None).await
+}
+
+async fn list_page(admin: &Admin, state: &AppState, posted: Option<&Posted>) -> Response {
     let roles = match state.0.gh.list_roles(admin.ctx()).await {
         Ok(r) => r,
         Err(e) => return error_page(&admin.chrome("roles"), e),
     };
-    let mut b = format!(
-        "<details class=\"card\"><summary>Create a run-time role</summary>\
-         <form method=\"post\" action=\"/admin/roles\">{}{}{}{}\
-         <p><button type=\"submit\">Create role</button></p></form></details>",
-        csrf_field(&admin.csrf),
-        text_input(
-            "name",
-            "Name",
-            "",
-            "required pattern=\"[A-Za-z][A-Za-z0-9_-]{0,79}\""
-        ),
-        text_input("description", "Description", "", ""),
-        entries_field(""),
-    );
-    b.push_str(
-        "<div class=\"table-wrap\"><table><caption class=\"sr-only\">Roles</caption><thead><tr>\
-         <th scope=\"col\">Role</th><th scope=\"col\">Defined</th><th scope=\"col\">Entries</th>\
-         <th scope=\"col\">Grants</th></tr></thead><tbody>",
-    );
-    for r in &roles {
-        let _ = write!(
-            b,
-            "<tr><td><a href=\"/admin/roles/{}\">{}</a></td><td>{}{}</td><td>{}</td><td>{}</td></tr>",
-            pct(&r.name),
-            esc(&r.name),
-            esc(&r.origin),
-            if is_runtime(r) { "" } else { " <span class=\"tag\">read-only</span>" },
-            r.entries.len(),
-            r.allow_grants.len() + r.deny_grants.len(),
-        );
-    }
-    b.push_str("</tbody></table></div>");
-    admin.page("roles", "Roles", &b)
+    let lacks = admin.lacks("config/edit").await;
+    let f = FormView::new("create", posted);
+    let fields = html! {
+        (f.input(Input::text("name", "Name").required().max(ROLE_NAME_MAX).pattern(ROLE_PATTERN)
+            .hint("A letter, then up to 79 letters, digits, - or _.")))
+        (f.input(Input::text("description", "Description").max(ROLE_DESCRIPTION_MAX)))
+        (entries_field(&f, ""))
+    };
+    let body = html! {
+        details.card open[f.refused()] {
+            summary { "Create a run-time role" }
+            form method="post" action="/admin/roles" {
+                fieldset disabled[lacks.is_some()] {
+                    legend.sr-only { "New role" }
+                    @if let Some(p) = lacks { (needs(p)) }
+                    (csrf_field(&admin.csrf)) (f.summary()) (fields)
+                    p { button type="submit" { "Create role" } }
+                }
+            }
+        }
+        div.table-wrap {
+            table.stack {
+                caption.sr-only { "Roles" }
+                thead { tr {
+                    th scope="col" { "Role" } th scope="col" { "Defined" }
+                    th scope="col" { "Entries" } th scope="col" { "Grants" }
+                } }
+                tbody {
+                    @for r in &roles {
+                        tr {
+                            td data-label="Role" { a href=(format!("/admin/roles/{}", pct(&r.name))) { (r.name) } }
+                            td data-label="Defined" {
+                                (r.origin)
+                                @if !is_runtime(r) { " " span.tag { "read-only" } }
+                            }
+                            td data-label="Entries" { (r.entries.len()) }
+                            td data-label="Grants" { (r.allow_grants.len() + r.deny_grants.len()) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    let status = if posted.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    admin.page_with(status, "roles", "Roles", body)
 }
 
 /// `POST /admin/roles`: creates a run-time role (or says it exists and where).
 pub async fn create(State(state): State<AppState>, form: AdminForm) -> Response {
     let AdminForm { admin, fields } = form;
     let result = async {
-        let name = RoleName::new(fields.get("name"))?;
+        let name = RoleName::new(fields.get("name")).map_err(|e| {
+            CoreError::invalid("name", super::plain(&e.to_string()))
+        })?;
         let entries = parse_entries(&fields)?;
-        let description = Some(fields.get("description").to_owned()).filter(|d| !d.is_empty());
+        let description = description(&fields)?;
         let outcome = state
             .0
             .gh
@@ -93,21 +137,30 @@ pub async fn create(State(state): State<AppState>, form: AdminForm) -> Response 
     }
     .await;
     match result {
-        Ok((name, outcome)) => {
-            let text = match outcome {
-                RoleOutcome::Created => format!("role {name} created"),
+        Ok((name, RoleOutcome::Exists { origin })) => match refused(
+            &admin,
+            "create",
+            fields,
+            CoreError::invalid(
+                "name",
+                format!("a role named {name} already exists ({origin}); choose another name or change that role on its page"),
+            ),
+        ) {
+            Refused::Page(p) => p,
+            Refused::Form(posted) => list_page(&admin, &state, Some(&posted)).await,
+        },
+        Ok((name, outcome)) => changed(
+            &format!("/admin/roles/{}", pct(name.as_str())),
+            Some("about"),
+            match outcome {
                 RoleOutcome::Updated => format!("role {name} updated"),
-                RoleOutcome::Exists { origin } => {
-                    format!("role {name} already exists ({origin}); nothing changed")
-                }
-            };
-            done(
-                &admin,
-                &format!("/admin/roles/{}", pct(name.as_str())),
-                Ok(text),
-            )
-        }
-        Err(e) => done(&admin, "/admin/roles", Err(e)),
+                _ => format!("role {name} created"),
+            },
+        ),
+        Err(e) => match refused(&admin, "create", fields, e) {
+            Refused::Page(p) => p,
+            Refused::Form(posted) => list_page(&admin, &state, Some(&posted)).await,
+        },
     }
 }
 
@@ -117,84 +170,93 @@ pub async fn show(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Response {
+    role_page(&admin, &state, &name, None).await
+}
+
+async fn role_page(
+    admin: &Admin,
+    state: &AppState,
+    name: &str,
+    posted: Option<&Posted>,
+) -> Response {
     let chrome = admin.chrome("roles");
-    let role = match RoleName::new(&name) {
+    let role = match RoleName::new(name) {
         Ok(n) => match state.0.gh.show_role(admin.ctx(), &n).await {
             Ok(r) => r,
             Err(e) => return error_page(&chrome, e),
         },
-        Err(e) => return error_page(&chrome, e.into()),
-    };
-    let description = state
-        .0
-        .gh
-        .config()
-        .roles()
-        .iter()
-        .find(|(n, _)| n.as_str() == role.name)
-        .and_then(|(_, d)| d.description.clone());
-    let mut b = format!(
-        "<section class=\"card\"><dl class=\"facts\"><dt>Defined</dt><dd id=\"role-origin\">{}</dd>",
-        esc(&role.origin)
-    );
-    if let Some(d) = &description {
-        let _ = write!(b, "<dt>Description</dt><dd>{}</dd>", esc(d));
-    }
-    b.push_str("</dl><h2>Entries</h2>");
-    if role.entries.is_empty() {
-        b.push_str("<p>No entries (a marker role).</p>");
-    } else {
-        b.push_str("<ol class=\"entries\">");
-        for e in &role.entries {
-            let _ = write!(b, "<li><code>{}</code></li>", esc(e));
+        Err(_) => {
+            return admin.not_found(&format!(
+                "“{}” is not a role name, so there is no such role.",
+                gatehouse_core::text::shorten(name)
+            ))
         }
-        b.push_str("</ol>");
-    }
-    b.push_str("<h2>Grants to this role</h2><ul>");
-    for g in &role.allow_grants {
-        let _ = write!(
-            b,
-            "<li><span class=\"tag allow\">allow</span> <code>{}</code></li>",
-            esc(g)
-        );
-    }
-    for g in &role.deny_grants {
-        let _ = write!(
-            b,
-            "<li><span class=\"tag deny\">deny</span> <code>{}</code></li>",
-            esc(g)
-        );
-    }
-    if role.allow_grants.is_empty() && role.deny_grants.is_empty() {
-        b.push_str("<li>None.</li>");
-    }
-    let _ = write!(
-        b,
-        "</ul><p><a href=\"/admin/grants?kind=role&amp;target={}\">Allow or deny a privilege for this role</a></p></section>",
-        pct(&role.name)
-    );
-    if is_runtime(&role) {
-        let _ = write!(
-            b,
-            "<section class=\"card\" aria-labelledby=\"h-edit\"><h2 id=\"h-edit\">Change this role</h2>\
-             <form method=\"post\" action=\"/admin/roles/{}\">{}{}{}\
-             <p><button type=\"submit\">Save role</button></p></form></section>",
-            pct(&role.name),
-            csrf_field(&admin.csrf),
-            text_input("description", "Description", description.as_deref().unwrap_or(""), ""),
-            entries_field(&role.entries.join("\n")),
-        );
+    };
+    let lacks = admin.lacks("config/edit").await;
+    let description = role.description.clone();
+    let about = html! {
+        dl.facts {
+            dt { "Defined" } dd id="role-origin" { (role.origin) }
+            dt { "Description" } dd id="role-description" { (description.as_deref().unwrap_or("—")) }
+        }
+        h3 { "Entries" }
+        @if role.entries.is_empty() {
+            p { "No entries (a marker role)." }
+        } @else {
+            ol.entries { @for e in &role.entries { li { code { (e) } } } }
+        }
+        h3 { "Grants to this role" }
+        ul {
+            @for g in &role.allow_grants { li { span.tag.allow { "allow" } " " code { (g) } } }
+            @for g in &role.deny_grants { li { span.tag.deny { "deny" } " " code { (g) } } }
+            @if role.allow_grants.is_empty() && role.deny_grants.is_empty() { li { "None." } }
+        }
+        p {
+            a href=(format!("/admin/holders?role={}", pct(&role.name))) { "Who holds this role" }
+            " · "
+            a href=(format!("/admin/grants?kind=role&target={}", pct(&role.name))) { "Allow or deny a privilege for this role" }
+        }
+    };
+    let edit = if is_runtime(&role) {
+        let f = FormView::new("edit", posted);
+        let fields = html! {
+            (f.input(Input::text("description", "Description").max(ROLE_DESCRIPTION_MAX)
+                .value(description.as_deref().unwrap_or(""))))
+            (entries_field(&f, &role.entries.join("\n")))
+        };
+        html! {
+            form method="post" action=(format!("/admin/roles/{}", pct(&role.name))) {
+                fieldset disabled[lacks.is_some()] {
+                    legend.sr-only { "Change this role" }
+                    @if let Some(p) = lacks { (needs(p)) }
+                    (csrf_field(&admin.csrf)) (f.summary()) (fields)
+                    p { button type="submit" { "Save role" } }
+                }
+            }
+        }
     } else {
-        b.push_str(
-            "<p class=\"hint\">This role is defined in the catalog or in user_roles.yaml and \
-             cannot be changed here; change it there (and reload the server). Grants to it can \
-             be changed on the Grants page.</p>",
-        );
-    }
-    admin.page("roles", &format!("Role {}", role.name), &b)
+        html! {
+            p.hint {
+                "This role is defined in the catalog or in the roles file and cannot be changed \
+                 here; change it there and reload the server. Grants to it can be changed on \
+                 the Grants page."
+            }
+        }
+    };
+    let body = html! {
+        (card("about", "About this role", &chrome, about))
+        (card("edit", "Change this role", &chrome, edit))
+    };
+    let status = if posted.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    admin.page_with(status, "roles", &format!("Role {}", role.name), body)
 }
 
-/// `POST /admin/roles/{name}`: replaces a run-time role's entries and description.
+/// `POST /admin/roles/{name}`: replaces a run-time role's entries and description (an empty
+/// list makes it a marker role).
 pub async fn update(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -205,23 +267,24 @@ pub async fn update(
     let result = async {
         let role = RoleName::new(&name)?;
         let entries = parse_entries(&fields)?;
-        if entries.is_empty() {
-            return Err(CoreError::invalid(
-                "entries",
-                "give at least one privilege (a run-time role cannot be emptied here)",
-            ));
-        }
-        let description = Some(fields.get("description").to_owned()).filter(|d| !d.is_empty());
+        let description = description(&fields)?;
         let outcome = state
             .0
             .gh
-            .create_role(admin.ctx(), role.clone(), description, entries)
+            .update_role(admin.ctx(), role.clone(), description, entries)
             .await?;
-        Ok(match outcome {
-            RoleOutcome::Exists { .. } => format!("role {role} unchanged"),
-            _ => format!("role {role} saved"),
+        Ok(if outcome.changed() {
+            format!("role {role} saved")
+        } else {
+            format!("role {role} unchanged: it was already so")
         })
     }
     .await;
-    done(&admin, &back, result)
+    match result {
+        Ok(text) => changed(&back, Some("about"), text),
+        Err(e) => match refused(&admin, "edit", fields, e) {
+            Refused::Page(p) => p,
+            Refused::Form(posted) => role_page(&admin, &state, &name, Some(&posted)).await,
+        },
+    }
 }

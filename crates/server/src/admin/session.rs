@@ -9,8 +9,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Form;
 
-use super::html::{self, esc, Chrome, Notice};
-use super::{cookie, csrf_refused, html_page, notice_from, redirect_with, same, set_cookie};
+use maud::html;
+
+use super::layout::{Chrome, Notice};
+use super::{cookie, csrf_refused, layout_page, notice_from, redirect_with, same, set_cookie};
 use crate::client::Client;
 use crate::{request_token, AppState, Caller};
 
@@ -36,25 +38,27 @@ fn login_page(status: StatusCode, csrf: &str, login: &str, notice: Option<Notice
         notice,
         ..Chrome::default()
     };
-    let body = format!(
-        "<form method=\"post\" action=\"/admin/login\" class=\"card narrow\">\
-         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-         {login}\
-         <p class=\"field\"><label for=\"f-password\">Password</label>\
-         <input id=\"f-password\" name=\"password\" type=\"password\" required \
-         autocomplete=\"current-password\"></p>\
-         <p><button type=\"submit\">Log in</button></p></form>\
-         <p class=\"hint\">The admin panel is for accounts that hold the privilege \
-         <code>administration-access</code>.</p>",
-        csrf = esc(csrf),
-        login = html::text_input(
-            "login",
-            "Email or username",
-            login,
-            "required autocomplete=\"username\" autofocus"
-        ),
-    );
-    html_page(status, html::page("Log in", &chrome, &body))
+    let body = html! {
+        form.card.narrow method="post" action="/admin/login" {
+            input type="hidden" name="csrf" value=(csrf);
+            p.field {
+                label for="f-login" { "Email or username" }
+                input id="f-login" name="login" value=(login) required maxlength="254"
+                    autocomplete="username" autofocus;
+            }
+            p.field {
+                label for="f-password" { "Password" }
+                input id="f-password" name="password" type="password" required maxlength="1024"
+                    autocomplete="current-password";
+            }
+            p { button type="submit" { "Log in" } }
+        }
+        p.hint {
+            "The admin panel is for accounts that hold the privilege "
+            code { "administration-access" } "."
+        }
+    };
+    layout_page(status, &chrome, "Log in", body)
 }
 
 fn login_token(headers: &HeaderMap) -> Option<String> {
@@ -99,7 +103,7 @@ pub async fn login(
     let login = fields.get("login").to_owned();
     let password = fields.raw("password");
     let refuse = |status, text: String| {
-        login_page(status, &expected, &login, Some(Notice { ok: false, text }))
+        login_page(status, &expected, &login, Some(Notice::error(text)))
     };
     if login.is_empty() || password.is_empty() {
         return refuse(
@@ -113,10 +117,7 @@ pub async fn login(
             let grant = success.grant;
             let mut resp = redirect_with(
                 "/admin/users",
-                Some(Notice {
-                    ok: true,
-                    text: format!("logged in as {}", grant.user.email),
-                }),
+                Some(Notice::ok(None, format!("logged in as {}", grant.user.email))),
             );
             set_cookie(
                 &mut resp,
@@ -166,13 +167,7 @@ pub async fn logout(State(state): State<AppState>, req: Request) -> Response {
                     return super::internal(&Chrome::default(), &e.to_string());
                 }
             }
-            redirect_with(
-                "/admin/login",
-                Some(Notice {
-                    ok: true,
-                    text: "you are logged out".into(),
-                }),
-            )
+            redirect_with("/admin/login", Some(Notice::ok(None, "you are logged out")))
         }
         // No session (or one that already ended): nothing to end.
         _ => redirect_with("/admin/login", None),

@@ -1,14 +1,16 @@
-//! The changes a user's page posts: profile, type, own entries (add, remove, move), editorial
-//! scope, activate, deactivate, confirm, password. Each calls the normal service method,
-//! which authorizes its own privilege, and answers with a redirect and a notice.
+//! The changes a user's page posts: email and username, profile, type, own entries (add,
+//! remove, move), editorial scope, activate, deactivate, confirm, resend the confirmation,
+//! password. Each calls the normal service method, which authorizes its own privilege. A
+//! change answers with a redirect to the card it changed and a notice there; a refusal draws
+//! the user's page again with the form refilled and the error by its field.
 
 use axum::extract::{Path, State};
 use axum::response::Response;
-use gatehouse_core::{Changed, CoreError, Password, UserRef};
-use gatehouse_policy::{Entry, ScopeFilter, TypeName, UserId};
+use gatehouse_core::{Changed, CoreError, Email, Password, UserRef, Username};
+use gatehouse_policy::{Entry, ScopeFilter, TypeName};
 
-use super::users::password_shown;
-use super::{done, AdminForm, Fields};
+use super::users::{password_shown, user_page};
+use super::{changed, refused, user_id, AdminForm, Fields, Refused};
 use crate::AppState;
 
 fn said(changed: Changed, yes: String, user: &str) -> String {
@@ -21,22 +23,66 @@ fn said(changed: Changed, yes: String, user: &str) -> String {
 
 fn entry(fields: &Fields) -> Result<Entry, CoreError> {
     let raw = fields.get("entry");
+    if raw.is_empty() {
+        return Err(CoreError::invalid(
+            "entry",
+            "give a role name, +privilege or -privilege",
+        ));
+    }
     raw.parse::<Entry>()
         .map_err(|e| CoreError::invalid("entry", e.to_string()))
+}
+
+/// The card (and form) each action belongs to.
+fn card_of(action: &str) -> &'static str {
+    match action {
+        "identity" => "identity",
+        "profile" => "profile",
+        "type" => "type",
+        "add" | "remove" | "move" => "roles",
+        "scope" => "scope",
+        "password" => "password",
+        _ => "account",
+    }
+}
+
+/// The form name a refusal refills: the entries card's add form is `entries`.
+fn form_of(action: &str) -> &'static str {
+    match card_of(action) {
+        "roles" => "entries",
+        other => other,
+    }
 }
 
 /// `POST /admin/users/{id}/{action}`.
 pub async fn action(
     State(state): State<AppState>,
-    Path((id, action)): Path<(i64, String)>,
+    Path((id, action)): Path<(String, String)>,
     form: AdminForm,
 ) -> Response {
     let AdminForm { admin, fields } = form;
+    let id = match user_id(&admin, &id) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
     let gh = &state.0.gh;
     let ctx = admin.ctx();
-    let who = UserRef::Id(UserId(id));
+    let who = UserRef::Id(id);
     let back = format!("/admin/users/{id}");
     let result: Result<String, CoreError> = match action.as_str() {
+        "identity" => identity(&state, ctx, &who, &fields).await,
+        "resend" => {
+            let s = &state.0;
+            gh.send_confirmation(
+                ctx,
+                &who,
+                s.mailer.as_ref(),
+                &s.settings.base_url,
+                &s.settings.lifetimes,
+            )
+            .await
+            .map(|u| format!("a new confirmation link was sent to {}", u.email))
+        }
         "profile" => gh
             .set_profile(
                 ctx,
@@ -60,7 +106,7 @@ pub async fn action(
             Ok(e) => gh.add_entry(ctx, &who, e.clone()).await.map(|(u, c)| {
                 said(
                     c,
-                    format!("added `{e}` to the roles of {}", u.email),
+                    format!("added “{e}” to the roles of {}", u.email),
                     u.email.as_str(),
                 )
             }),
@@ -70,7 +116,7 @@ pub async fn action(
             Ok(e) => gh.remove_entry(ctx, &who, e.clone()).await.map(|(u, c)| {
                 said(
                     c,
-                    format!("removed `{e}` from the roles of {}", u.email),
+                    format!("removed “{e}” from the roles of {}", u.email),
                     u.email.as_str(),
                 )
             }),
@@ -84,8 +130,12 @@ pub async fn action(
                 .map(str::trim)
                 .filter(|l| !l.is_empty())
                 .map(|l| {
-                    l.parse::<ScopeFilter>()
-                        .map_err(|e| CoreError::invalid("scope", e.to_string()))
+                    l.parse::<ScopeFilter>().map_err(|e| {
+                        CoreError::invalid(
+                            "scope",
+                            format!("line “{}”: {e}", gatehouse_core::text::shorten(l)),
+                        )
+                    })
                 })
                 .collect();
             match parsed {
@@ -131,10 +181,12 @@ pub async fn action(
                     .await
                 {
                     Ok(u) => password_shown(&admin, &u, &p, "has a new password"),
-                    Err(e) => done(&admin, &back, Err(e)),
+                    Err(e) => answer(&state, &admin, id, &action, fields, &back, Err(e)).await,
                 };
             }
-            match Password::new(fields.raw("password"), &gh.settings().password_policy) {
+            match Password::new(fields.raw("password"), &gh.settings().password_policy)
+                .map_err(|e| CoreError::invalid("password", e.to_string()))
+            {
                 Ok(p) => gh
                     .set_password(ctx, &who, p, fields.opt("current_password"))
                     .await
@@ -147,12 +199,66 @@ pub async fn action(
                 Err(e) => Err(e),
             }
         }
-        other => Err(CoreError::invalid(
-            "action",
-            format!("unknown action `{other}`"),
-        )),
+        other => {
+            return admin.not_found(&format!(
+                "There is no action “{}” on a user.",
+                gatehouse_core::text::shorten(other)
+            ))
+        }
     };
-    done(&admin, &back, result)
+    answer(&state, &admin, id, &action, fields, &back, result).await
+}
+
+/// A redirect to the changed card, or the user's page drawn again with the refused form.
+async fn answer(
+    state: &AppState,
+    admin: &super::Admin,
+    id: gatehouse_policy::UserId,
+    action: &str,
+    fields: Fields,
+    back: &str,
+    result: Result<String, CoreError>,
+) -> Response {
+    match result {
+        Ok(text) => changed(back, Some(card_of(action)), text),
+        Err(e) => match refused(admin, form_of(action), fields.without_secrets(), e) {
+            Refused::Page(p) => p,
+            Refused::Form(posted) => user_page(admin, state, id, Some(&posted)).await,
+        },
+    }
+}
+
+/// Changes the email and the username (each only when it differs).
+async fn identity(
+    state: &AppState,
+    ctx: &gatehouse_core::Context,
+    who: &UserRef,
+    fields: &Fields,
+) -> Result<String, CoreError> {
+    let gh = &state.0.gh;
+    let user = gh.show_user(ctx, who).await?;
+    let email = Email::new(fields.get("email"))?;
+    let username = match fields.get("username") {
+        "" => None,
+        u => Some(Username::new(u)?),
+    };
+    let mut said = Vec::new();
+    if email != user.email {
+        gh.set_email(ctx, who, email.clone()).await?;
+        said.push(format!("email changed from {} to {email}", user.email));
+    }
+    if username != user.username {
+        gh.set_username(ctx, who, username.clone()).await?;
+        said.push(match &username {
+            Some(u) => format!("username set to {u}"),
+            None => "username removed".to_owned(),
+        });
+    }
+    Ok(if said.is_empty() {
+        format!("nothing changed for {}: it was already so", user.email)
+    } else {
+        said.join("; ")
+    })
 }
 
 /// Moves one own entry up or down: the whole ordered list is replaced (`users set-roles`).
@@ -189,7 +295,7 @@ async fn move_entry(
     Ok(said(
         c,
         format!(
-            "moved `{moved}` {} in the roles of {}",
+            "moved “{moved}” {} in the roles of {}",
             fields.get("dir"),
             u.email
         ),
