@@ -1,9 +1,9 @@
 //! Roles, grants, checks and history: `roles create|list|show`, `access allow|deny|remove|
-//! show`, `check`, `privileges`, `history`.
+//! show`, `check` (and its explanation), `privileges`, `history`.
 
 use gatehouse_policy::{
-    Decision, Effect, Grant, GrantTarget, HeldListing, Item, ItemRef, Privilege, RoleEntry,
-    RoleListing, RoleName, SystemRole,
+    DatasetInfo, Decision, Effect, Explanation, Grant, GrantTarget, HeldListing, Item, ItemRef,
+    Privilege, RoleEntry, RoleListing, RoleName, SystemRole,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -11,6 +11,7 @@ use serde_json::json;
 use crate::decision::{Asker, Facts};
 use crate::error::CoreError;
 use crate::service::{Actor, Changed, Context, Gatehouse, UserRef};
+use crate::snapshot::Snapshot;
 use crate::store::{GrantFilter, HistoryFilter};
 use crate::user::{HistoryEvent, StoredRole, User};
 
@@ -447,51 +448,15 @@ impl Gatehouse {
                     continue;
                 }
             }
-            let user = match subject {
-                Some(u) => match self.user_in(&snap, u).await {
-                    Ok(u) => Some(u),
-                    Err(e) => {
-                        out.push(Err(e));
-                        continue;
-                    }
-                },
-                None => None,
-            };
-            // Anyone may ask what an anonymous visitor may do; a user may ask about
-            // themselves; asking about another user needs `check/any`.
-            let asks_for_self = match (&ctx.actor, &user) {
-                (_, None) => true,
-                (Actor::User(me), Some(u)) => *me == u.user.id,
-                _ => false,
-            };
-            if !asks_for_self {
-                let allowed = match may_ask_others {
-                    Some(a) => a,
-                    None => {
-                        let a = self
-                            .decide(
-                                &mut Facts::Snapshot(&snap),
-                                &ctx.actor,
-                                ctx.credential,
-                                "check/any",
-                                None,
-                            )
-                            .await?
-                            .allowed;
-                        may_ask_others = Some(a);
-                        a
-                    }
-                };
-                if !allowed {
-                    out.push(Err(CoreError::Forbidden {
-                        privilege: "check/any".into(),
-                    }));
+            let asker = match self
+                .subject_asker(&snap, ctx, subject.as_ref(), &mut may_ask_others)
+                .await?
+            {
+                Ok(a) => a,
+                Err(e) => {
+                    out.push(Err(e));
                     continue;
                 }
-            }
-            let asker = match user {
-                Some(u) => Asker::User(u),
-                None => Asker::Anonymous,
             };
             let view = item.as_ref().map(Item::view);
             out.push(Ok(self.decide_as(
@@ -502,6 +467,97 @@ impl Gatehouse {
             )));
         }
         Ok(out)
+    }
+
+    /// Explains a decision for people (`check --explain`, `POST /api/explain`, the admin
+    /// explain page): the very decision [`Gatehouse::check`] gives, authorized the same way
+    /// (asking about another user needs `check/any`), with every step of the walk that
+    /// touched the privilege. Unlike a check, it refuses an item status that the item's
+    /// dataset does not have ([`Gatehouse::datasets`] lists them): a check ignores such a
+    /// status, so explaining it would explain another question than the one asked.
+    pub async fn explain(
+        &self,
+        ctx: &Context,
+        subject: Option<&UserRef>,
+        privilege: &Privilege,
+        item: Option<&Item>,
+    ) -> Result<Explanation, CoreError> {
+        let snap = self.snapshot_for(ctx).await?;
+        let policy = self.policy_in(&snap).await?;
+        if let Some(item) = item {
+            item.validate()
+                .map_err(|e| CoreError::invalid("item", e.to_string()))?;
+            if let Some(status) = &item.status {
+                policy
+                    .config()
+                    .datasets()
+                    .check_status(&item.dataset, status)
+                    .map_err(|e| CoreError::invalid("item", e.to_string()))?;
+            }
+        }
+        let asker = self.subject_asker(&snap, ctx, subject, &mut None).await??;
+        let view = item.map(Item::view);
+        Ok(self.explain_as(&policy, &asker, privilege.as_str(), view.as_ref()))
+    }
+
+    /// The datasets with statuses or editorial scope rules in the configuration in force,
+    /// with their statuses in order (what an item's `status` may be): for a form's select.
+    /// Configuration, not data: it needs no privilege.
+    pub fn datasets(&self) -> Vec<DatasetInfo> {
+        self.config().datasets().list()
+    }
+
+    /// Who a check or an explanation is about, loaded from the snapshot, once the actor may
+    /// ask about them: anyone may ask about an anonymous visitor, a user about themselves,
+    /// and about another user only with `check/any` (asked once per call through
+    /// `may_ask_others`). The outer error fails the whole call; the inner one this question.
+    async fn subject_asker(
+        &self,
+        snap: &Snapshot,
+        ctx: &Context,
+        subject: Option<&UserRef>,
+        may_ask_others: &mut Option<bool>,
+    ) -> Result<Result<Asker, CoreError>, CoreError> {
+        let user = match subject {
+            Some(u) => match self.user_in(snap, u).await {
+                Ok(u) => Some(u),
+                Err(e) => return Ok(Err(e)),
+            },
+            None => None,
+        };
+        let asks_for_self = match (&ctx.actor, &user) {
+            (_, None) => true,
+            (Actor::User(me), Some(u)) => *me == u.user.id,
+            _ => false,
+        };
+        if !asks_for_self {
+            let allowed = match *may_ask_others {
+                Some(a) => a,
+                None => {
+                    let a = self
+                        .decide(
+                            &mut Facts::Snapshot(snap),
+                            &ctx.actor,
+                            ctx.credential,
+                            "check/any",
+                            None,
+                        )
+                        .await?
+                        .allowed;
+                    *may_ask_others = Some(a);
+                    a
+                }
+            };
+            if !allowed {
+                return Ok(Err(CoreError::Forbidden {
+                    privilege: "check/any".into(),
+                }));
+            }
+        }
+        Ok(Ok(match user {
+            Some(u) => Asker::User(u),
+            None => Asker::Anonymous,
+        }))
     }
 
     /// A user's effective privileges with sources, the denied ones, and the public set.

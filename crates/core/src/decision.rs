@@ -9,7 +9,8 @@
 use std::sync::Arc;
 
 use gatehouse_policy::{
-    CompiledPolicy, Decision, EffectiveSet, ItemRef, Privilege, Reason, ReasonKind, UserFacts, USER,
+    CompiledPolicy, Decision, EffectiveSet, Explanation, ItemRef, Privilege, Reason, ReasonKind,
+    UserFacts, USER,
 };
 
 use crate::error::CoreError;
@@ -163,6 +164,37 @@ impl Gatehouse {
                 Err(_) => policy.check(&s.facts, privilege, item),
             },
         }
+    }
+
+    /// THE decision ([`Gatehouse::decide_as`]) with the walk that led to it, for people.
+    /// The walk is replayed from the same facts and set; it never decides.
+    pub(crate) fn explain_as(
+        &self,
+        policy: &CompiledPolicy,
+        asker: &Asker,
+        privilege: &str,
+        item: Option<&ItemRef<'_>>,
+    ) -> Explanation {
+        let decision = self.decide_as(policy, asker, privilege, item);
+        let steps = match asker {
+            Asker::Anonymous => policy.anonymous().walk(privilege, item),
+            Asker::User(u) => {
+                let version = u64::try_from(u.user.version).unwrap_or(0);
+                let set = self.cache.get(policy, &u.facts, version);
+                policy
+                    .subject(&u.facts, &set)
+                    .map(|s| s.walk(privilege, item))
+                    // INVARIANT: the cache derives under the policy it is given.
+                    .unwrap_or_default()
+            }
+            Asker::Service(s) => policy
+                .subject(&s.facts, &s.set)
+                .map(|s| s.walk(privilege, item))
+                .unwrap_or_default(),
+            // The operator holds the database, and nobody holds nothing: no walk.
+            Asker::Operator | Asker::Nobody => Vec::new(),
+        };
+        Explanation { decision, steps }
     }
 
     /// Loads the facts of `actor` and decides: the choke point's whole work.

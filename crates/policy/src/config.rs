@@ -115,7 +115,73 @@ impl Default for DatasetRules {
     }
 }
 
+/// A dataset as a form offers it: its statuses (what an item's `status` may be) and whether
+/// its items are checked against editorial scope ([`DatasetRules::list`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DatasetInfo {
+    /// The dataset, e.g. `eprint`.
+    pub name: String,
+    /// Its statuses in the configured order, e.g. inbox, buffer, archive, deletion; empty for
+    /// a dataset that only has scope rules.
+    pub statuses: Vec<String>,
+    /// Whether its items are checked against editorial scope.
+    pub scoped: bool,
+}
+
 impl DatasetRules {
+    /// Every dataset with statuses or scope rules, by name. Items of any other dataset
+    /// (`user`, `saved_search`, ...) have no status and are always in scope.
+    pub fn list(&self) -> Vec<DatasetInfo> {
+        let names: BTreeSet<&String> = self.statuses.keys().chain(self.scoped.iter()).collect();
+        names
+            .into_iter()
+            .map(|name| DatasetInfo {
+                name: name.clone(),
+                statuses: self.statuses.get(name).cloned().unwrap_or_default(),
+                scoped: self.scoped.contains(name),
+            })
+            .collect()
+    }
+
+    /// The statuses of `dataset`, if it has any.
+    pub fn statuses_of(&self, dataset: &str) -> Option<&[String]> {
+        self.statuses.get(dataset).map(Vec::as_slice)
+    }
+
+    /// Whether `status` is a status of `dataset`; the error names the value and lists the
+    /// statuses to choose from. A check ignores a status its dataset does not have (see
+    /// docs/decisions.md); an explanation refuses it, so that it never explains a question
+    /// other than the one asked.
+    pub fn check_status(&self, dataset: &str, status: &str) -> Result<(), crate::ItemError> {
+        let quoted = |list: &mut dyn Iterator<Item = &String>| {
+            list.map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match self.statuses.get(dataset) {
+            Some(list) if list.iter().any(|s| s == status) => Ok(()),
+            Some(list) => Err(crate::ItemError(format!(
+                "status `{}` is not a status of dataset `{}`; use one of {}",
+                crate::ident::shorten(status),
+                crate::ident::shorten(dataset),
+                quoted(&mut list.iter())
+            ))),
+            None => Err(crate::ItemError(format!(
+                "dataset `{}` has no statuses, so status `{}` would be ignored; leave the status out{}",
+                crate::ident::shorten(dataset),
+                crate::ident::shorten(status),
+                if self.statuses.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " (datasets with statuses: {})",
+                        quoted(&mut self.statuses.keys())
+                    )
+                }
+            ))),
+        }
+    }
+
     /// If `privilege` is `<dataset>/<status>/...` for a dataset with statuses, the dataset.
     pub fn names_status<'a>(&self, privilege: &'a str) -> Option<&'a str> {
         let (ds, rest) = privilege.split_once('/')?;

@@ -169,12 +169,12 @@ struct Forms {
 
 /// What the text of a tested string is made from: the query and the item's status.
 #[derive(Debug, Clone, Copy)]
-struct Tested<'a> {
-    q: &'a str,
+pub(crate) struct Tested<'a> {
+    pub(crate) q: &'a str,
     status: Option<&'a str>,
 }
 
-const SUFFIXES: [&str; 3] = ["", ":owner", ":editor"];
+pub(crate) const SUFFIXES: [&str; 3] = ["", ":owner", ":editor"];
 
 impl<'a> Tested<'a> {
     /// The pieces that joined make form `form` (0: the query, 1: its status form) with
@@ -191,7 +191,7 @@ impl<'a> Tested<'a> {
     }
 
     /// The tested string as text (explanations only).
-    fn text(&self, form: usize, suffix: &str) -> String {
+    pub(crate) fn text(&self, form: usize, suffix: &str) -> String {
         self.parts(form, suffix).concat()
     }
 }
@@ -220,7 +220,7 @@ impl Sink for Keep {
     }
 }
 
-fn reason(kind: ReasonKind, bit: u8, privilege: String, source: String) -> Reason {
+pub(crate) fn reason(kind: ReasonKind, bit: u8, privilege: String, source: String) -> Reason {
     Reason {
         kind,
         bit,
@@ -527,6 +527,14 @@ impl<'a> Subject<'a> {
         }
     }
 
+    /// The user's effective set, or `None` for an anonymous visitor.
+    pub(crate) fn user_set(&self) -> Option<&'a EffectiveSet> {
+        match self.who {
+            Who::Anonymous => None,
+            Who::User(_, s) => Some(s),
+        }
+    }
+
     /// What this subject holds for `privilege` on `item`, leaving open the facts that
     /// differ between users of one shape: whether they own the item, whether it is in their
     /// editorial scope, whether they are active. [`Holds::mask`] closes them for one user and
@@ -755,72 +763,4 @@ impl<'a> Subject<'a> {
 #[inline(always)]
 fn same(a: &str, b: &str) -> bool {
     crate::table::same_bytes(a.as_bytes(), b.as_bytes())
-}
-
-impl CompiledPolicy {
-    /// Why a user got mask 0: for every string the check tested that the user does not
-    /// hold, the deny or the `-p` that took it away, and what nothing granted.
-    #[allow(clippy::too_many_arguments)]
-    fn explain_refusal(
-        &self,
-        user: &UserFacts,
-        set: &EffectiveSet,
-        forms: usize,
-        tested: Tested<'_>,
-        with_item: bool,
-        resolve: &dyn Fn(usize, usize) -> PrivId,
-        push: &mut dyn FnMut(Reason),
-    ) {
-        let slots = if with_item { 3 } else { 1 };
-        let mut not_granted: Vec<String> = Vec::new();
-        for f in 0..forms {
-            for (slot, suffix) in SUFFIXES.iter().enumerate().take(slots) {
-                let id = resolve(f, slot);
-                if set.held.has(id) {
-                    continue; // explained already (not an owner, out of scope)
-                }
-                let text = tested.text(f, suffix);
-                // Only a denied id is worth finding the deny for (every denied string of
-                // this user has an id, global or their own).
-                let denies = if set.denied.has(id) {
-                    self.denies_covering(set, &text)
-                } else {
-                    Vec::new()
-                };
-                if !denies.is_empty() {
-                    for words in denies {
-                        push(reason(ReasonKind::Denied, 0, text.clone(), words));
-                    }
-                    continue;
-                }
-                if let Some(at) = set.removal_of(id) {
-                    push(reason(
-                        ReasonKind::Removed,
-                        0,
-                        text.clone(),
-                        self.removal_words(user, at, &text),
-                    ));
-                    continue;
-                }
-                not_granted.push(text);
-            }
-        }
-        if !not_granted.is_empty() && user.active {
-            let mut words = String::from("nothing the user holds grants ");
-            for (i, s) in not_granted.iter().enumerate() {
-                if i > 0 {
-                    words.push_str(", ");
-                }
-                words.push('`');
-                words.push_str(s);
-                words.push('`');
-            }
-            push(reason(
-                ReasonKind::NotGranted,
-                0,
-                tested.q.to_owned(),
-                words,
-            ));
-        }
-    }
 }

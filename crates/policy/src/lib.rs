@@ -9,6 +9,7 @@ mod config;
 mod convert;
 mod decide;
 mod effective;
+mod explain;
 mod filter;
 mod ident;
 mod item;
@@ -22,14 +23,15 @@ pub use audience::{Condition, Exclude, Holds, RoleGives, SystemGives, TypeHolds,
 pub use cache::EffectiveCache;
 pub use compile::{CompileError, CompiledPolicy};
 pub use config::{
-    DatasetRules, Origin, PolicyConfig, PolicyErrors, PolicyIssue, PublicDef, RoleDef, TypeDef,
-    CATALOG_NAME, EDITPERMS_NONE_BY_DEFAULT, SUPERUSER_ACCESS,
+    DatasetInfo, DatasetRules, Origin, PolicyConfig, PolicyErrors, PolicyIssue, PublicDef, RoleDef,
+    TypeDef, CATALOG_NAME, EDITPERMS_NONE_BY_DEFAULT, SUPERUSER_ACCESS,
 };
 pub use convert::{convert_user_roles, ConvertError, ConvertErrors};
 pub use decide::{
     Decision, Query, Reason, ReasonKind, StaleSet, Subject, EDITOR, OWNER, PUBLIC, USER,
 };
 pub use effective::EffectiveSet;
+pub use explain::{mask_words, Explanation, StepKind, WalkStage, WalkStep};
 pub use filter::{Coverage, FilterCondition, ListFilter, OwnerIs};
 pub use ident::{
     split_scope, IdentError, Privilege, RoleName, Scope, SystemRole, TypeName, UserId,

@@ -1,12 +1,13 @@
 //! The words of reasons: where a held privilege came from (the chain from the user to the
-//! entry), which deny or `-p` took one away, and where a public privilege is defined. Only
+//! entry), which deny or `-p` took one away, where a public privilege is defined, and why a
+//! refusal got no bit (without contradicting a held-but-not-applicable line). Only
 //! explanations call these; the fast path never does.
 
 use std::fmt::Write as _;
 
 use crate::bits::PrivId;
 use crate::compile::{deny_coverage, CompiledPolicy, DenySource, Prov, PublicSource};
-use crate::decide::{Reason, ReasonKind};
+use crate::decide::{reason, Reason, ReasonKind, Tested, SUFFIXES};
 use crate::effective::EffectiveSet;
 use crate::ident::{split_scope, SystemRole};
 use crate::model::UserFacts;
@@ -118,40 +119,87 @@ impl CompiledPolicy {
 
     /// Which `-p` took `text` away, in words.
     pub(crate) fn removal_words(&self, user: &UserFacts, at: Prov, text: &str) -> String {
+        let mut out = String::from("removed by ");
+        out.push_str(&self.entry_words(user, at, text, false));
+        out.push_str(", and nothing later adds it back");
+        out
+    }
+
+    /// The entry or allow grant at `at` that adds (`add`) or removes `text`, in words, with
+    /// where it is written: "`+p` in user type `user` entry 7 (origin)", "`p` in role `r`
+    /// (origin), held through the user's own entry 1", "allow grant of `p` to the user".
+    pub(crate) fn entry_words(&self, user: &UserFacts, at: Prov, text: &str, add: bool) -> String {
         let mut out = String::with_capacity(96);
-        let _ = write!(out, "removed by `-{text}` in ");
         match at {
             Prov::Type { entry, role: None } => {
-                out.push_str("user type `");
+                let sign = if add { '+' } else { '-' };
+                let _ = write!(out, "`{sign}{text}` in user type `");
                 Self::write_type(&mut out, user);
                 let _ = write!(out, "` entry {} (", entry + 1);
                 self.write_type_origin(&mut out, user);
                 out.push(')');
             }
+            Prov::Own { entry, role: None } => {
+                let sign = if add { '+' } else { '-' };
+                let _ = write!(out, "`{sign}{text}` in the user's own entry {}", entry + 1);
+            }
             Prov::Type {
                 entry,
                 role: Some(ri),
-            } => {
-                self.write_role(&mut out, ri);
-                out.push_str(", held through user type `");
-                Self::write_type(&mut out, user);
-                let _ = write!(out, "` entry {}", entry + 1);
             }
-            Prov::Own { entry, role: None } => {
-                let _ = write!(out, "the user's own entry {}", entry + 1);
-                Self::write_own_entry(&mut out, user, entry);
-            }
-            Prov::Own {
+            | Prov::Own {
                 entry,
                 role: Some(ri),
             } => {
+                let sign = if add { "" } else { "-" };
+                let _ = write!(out, "`{sign}{text}` in ");
                 self.write_role(&mut out, ri);
-                let _ = write!(out, ", held through the user's own entry {}", entry + 1);
+                out.push_str(", held through ");
+                if matches!(at, Prov::Own { .. }) {
+                    out.push_str("the user's own");
+                } else {
+                    out.push_str("user type `");
+                    Self::write_type(&mut out, user);
+                    out.push('`');
+                }
+                let _ = write!(out, " entry {}", entry + 1);
             }
-            Prov::RoleGrant { .. } | Prov::UserGrant | Prov::SystemGrant => {}
+            Prov::RoleGrant { role, own, entry } => {
+                let _ = write!(out, "allow grant of `{text}` to role `");
+                match self.role_name(role) {
+                    Some(r) => out.push_str(r.as_str()),
+                    None => out.push('?'),
+                }
+                out.push_str("`, held through ");
+                if own {
+                    out.push_str("the user's own");
+                } else {
+                    out.push_str("user type `");
+                    Self::write_type(&mut out, user);
+                    out.push('`');
+                }
+                let _ = write!(out, " entry {}", entry + 1);
+            }
+            Prov::UserGrant => {
+                let _ = write!(out, "allow grant of `{text}` to the user");
+            }
+            Prov::SystemGrant => {
+                let _ = write!(
+                    out,
+                    "allow grant of `{text}` to system role `authenticated_user`"
+                );
+            }
         }
-        out.push_str(", and nothing later adds it back");
         out
+    }
+
+    /// Who a deny was given to, in words.
+    pub(crate) fn deny_who(src: &DenySource) -> String {
+        match src {
+            DenySource::User => "the user".to_owned(),
+            DenySource::Role(r) => format!("role `{r}`, which the user holds"),
+            DenySource::System(sr) => format!("system role `{sr}`"),
+        }
     }
 
     /// The denies that cover `text` for this user, in words.
@@ -163,14 +211,7 @@ impl CompiledPolicy {
                     .iter()
                     .any(|c| c == text)
             })
-            .map(|(p, src)| {
-                let who = match src {
-                    DenySource::User => "the user".to_owned(),
-                    DenySource::Role(r) => format!("role `{r}`, which the user holds"),
-                    DenySource::System(sr) => format!("system role `{sr}`"),
-                };
-                format!("removed by a deny of `{p}` to {who}")
-            })
+            .map(|(p, src)| format!("removed by a deny of `{p}` to {}", Self::deny_who(src)))
             .collect()
     }
 
@@ -195,6 +236,82 @@ impl CompiledPolicy {
                 privilege: privilege.to_owned(),
                 source: "not a public privilege, and nobody is logged in".into(),
             },
+        }
+    }
+}
+
+impl CompiledPolicy {
+    /// Why a user got mask 0: for every string the check tested that the user does not
+    /// hold, the deny or the `-p` that took it away, and what nothing granted.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn explain_refusal(
+        &self,
+        user: &UserFacts,
+        set: &EffectiveSet,
+        forms: usize,
+        tested: Tested<'_>,
+        with_item: bool,
+        resolve: &dyn Fn(usize, usize) -> PrivId,
+        push: &mut dyn FnMut(Reason),
+    ) {
+        let slots = if with_item { 3 } else { 1 };
+        // A bit whose string is held in some form was explained already (not an owner, out
+        // of scope): saying that nothing grants its other forms would read as a contradiction.
+        let mut answered = [false; 3];
+        for (slot, done) in answered.iter_mut().enumerate().take(slots) {
+            *done = (0..forms).any(|f| set.held.has(resolve(f, slot)));
+        }
+        let mut not_granted: Vec<String> = Vec::new();
+        for f in 0..forms {
+            for (slot, suffix) in SUFFIXES.iter().enumerate().take(slots) {
+                let id = resolve(f, slot);
+                if set.held.has(id) {
+                    continue; // explained already (not an owner, out of scope)
+                }
+                let text = tested.text(f, suffix);
+                // Only a denied id is worth finding the deny for (every denied string of
+                // this user has an id, global or their own).
+                let denies = if set.denied.has(id) {
+                    self.denies_covering(set, &text)
+                } else {
+                    Vec::new()
+                };
+                if !denies.is_empty() {
+                    for words in denies {
+                        push(reason(ReasonKind::Denied, 0, text.clone(), words));
+                    }
+                    continue;
+                }
+                if let Some(at) = set.removal_of(id) {
+                    push(reason(
+                        ReasonKind::Removed,
+                        0,
+                        text.clone(),
+                        self.removal_words(user, at, &text),
+                    ));
+                    continue;
+                }
+                if !answered[slot] {
+                    not_granted.push(text);
+                }
+            }
+        }
+        if !not_granted.is_empty() && user.active {
+            let mut words = String::from("nothing the user holds grants ");
+            for (i, s) in not_granted.iter().enumerate() {
+                if i > 0 {
+                    words.push_str(", ");
+                }
+                words.push('`');
+                words.push_str(s);
+                words.push('`');
+            }
+            push(reason(
+                ReasonKind::NotGranted,
+                0,
+                tested.q.to_owned(),
+                words,
+            ));
         }
     }
 }

@@ -103,6 +103,26 @@ fn p(i: usize) -> Privilege {
     PRIVS[i % PRIVS.len()].parse().unwrap()
 }
 
+/// The plain strings a check of `q` on `item` tests: `q`, and `eprint/<status>/<rest>` when
+/// the item is an eprint with one of the four statuses and `q` names none.
+fn tested_forms(q: &str, item: Option<&Item>) -> Vec<String> {
+    const STATUSES: [&str; 4] = ["inbox", "buffer", "archive", "deletion"];
+    let mut out = vec![q.to_owned()];
+    let status = item
+        .filter(|i| i.dataset == "eprint")
+        .and_then(|i| i.status.as_deref())
+        .filter(|s| STATUSES.contains(s));
+    if let (Some(status), Some(rest)) = (status, q.strip_prefix("eprint/")) {
+        let names_one = rest
+            .split_once('/')
+            .is_some_and(|(first, _)| STATUSES.contains(&first));
+        if !names_one {
+            out.push(format!("eprint/{status}/{rest}"));
+        }
+    }
+    out
+}
+
 fn queries() -> Vec<&'static str> {
     PRIVS.iter().chain(EXTRA_QUERIES).copied().collect()
 }
@@ -405,6 +425,19 @@ proptest! {
                         if want & bit != 0 {
                             prop_assert!(full.reasons.iter().any(|x| x.bit == bit), "bit {} of {}: {:?}", bit, q, full.reasons);
                         }
+                    }
+                    // The walk's last word on every tested string is what the evaluation reads.
+                    let subject = c.policy.subject(u, &eff).unwrap();
+                    let h = subject.holds(q, view.as_ref());
+                    let steps = subject.walk(q, view.as_ref());
+                    let forms = tested_forms(q, *item);
+                    let last = |suffix: &str| forms.iter().any(|f| {
+                        let s = format!("{f}{suffix}");
+                        steps.iter().rev().find(|x| x.privilege == s).is_some_and(|x| x.held_after)
+                    });
+                    prop_assert_eq!(last(""), h.user || h.public, "plain forms of {} on {:?}: {:?}", q, item, steps);
+                    if item.is_some() {
+                        prop_assert_eq!((last(":owner"), last(":editor")), (h.owner, h.editor), "{} on {:?}: {:?}", q, item, steps);
                     }
                 }
             }
