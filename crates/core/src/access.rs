@@ -214,7 +214,7 @@ impl Gatehouse {
     /// Every role (built in, file, run time) with entries, origin and grants.
     pub async fn list_roles(&self, ctx: &Context) -> Result<Vec<RoleListing>, CoreError> {
         let mut tx = self.begin_read().await?;
-        self.authorize(tx.as_mut(), ctx, "config/view", None)
+        self.authorize_read(tx.as_mut(), ctx, "config/view", None)
             .await?;
         Ok(self.policy(tx.as_mut()).await?.list_roles())
     }
@@ -246,7 +246,7 @@ impl Gatehouse {
         let mut tx = self.begin_read().await?;
         // Whoever may change the configuration may read what they changed.
         if self
-            .authorize(tx.as_mut(), ctx, "config/view", None)
+            .authorize_read(tx.as_mut(), ctx, "config/view", None)
             .await
             .is_err()
         {
@@ -380,7 +380,7 @@ impl Gatehouse {
         to: Option<&GrantTo>,
     ) -> Result<Vec<GrantView>, CoreError> {
         let mut tx = self.begin_read().await?;
-        self.authorize(tx.as_mut(), ctx, "config/view", None)
+        self.authorize_read(tx.as_mut(), ctx, "config/view", None)
             .await?;
         let target = match to {
             Some(t) => Some(self.resolve_target(tx.as_mut(), t).await?.0),
@@ -415,7 +415,8 @@ impl Gatehouse {
     }
 
     /// Decides a privilege for a user (or anonymous) on an optional item (`check`). Asking
-    /// about another user needs `check/any`. Served from the request's snapshot.
+    /// about another user needs `check/any` (or `administration-access`: the panel's
+    /// explain page). Served from the request's snapshot.
     pub async fn check(
         &self,
         ctx: &Context,
@@ -534,16 +535,16 @@ impl Gatehouse {
             let allowed = match *may_ask_others {
                 Some(a) => a,
                 None => {
-                    let a = self
-                        .decide(
-                            &mut Facts::Snapshot(snap),
-                            &ctx.actor,
-                            ctx.credential,
-                            "check/any",
-                            None,
-                        )
-                        .await?
-                        .allowed;
+                    // A read: the panel's readers (`administration-access`) may ask too
+                    // (its explain page).
+                    let a = match self
+                        .authorize_read_from(&mut Facts::Snapshot(snap), ctx, "check/any", None)
+                        .await
+                    {
+                        Ok(()) => true,
+                        Err(CoreError::Forbidden { .. }) => false,
+                        Err(e) => return Err(e),
+                    };
                     *may_ask_others = Some(a);
                     a
                 }
@@ -568,7 +569,7 @@ impl Gatehouse {
     ) -> Result<PrivilegesView, CoreError> {
         let mut tx = self.begin_read().await?;
         let user = self.find_user(tx.as_mut(), who).await?;
-        self.authorize_on_user(tx.as_mut(), ctx, "user/view", &user)
+        self.authorize_read_on_user(tx.as_mut(), ctx, "user/view", &user)
             .await?;
         let policy = self.policy(tx.as_mut()).await?;
         let facts = self.facts(tx.as_mut(), &user).await?;
@@ -613,12 +614,12 @@ impl Gatehouse {
                     .await
                     .is_err()
                 {
-                    self.authorize(tx.as_mut(), ctx, "staff/history_search", None)
+                    self.authorize_read(tx.as_mut(), ctx, "staff/history_search", None)
                         .await?;
                 }
             }
             None => {
-                self.authorize(tx.as_mut(), ctx, "staff/history_search", None)
+                self.authorize_read(tx.as_mut(), ctx, "staff/history_search", None)
                     .await?
             }
         }

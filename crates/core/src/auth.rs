@@ -300,7 +300,7 @@ impl Gatehouse {
     /// Lists service tokens (never the tokens themselves).
     pub async fn list_service_tokens(&self, ctx: &Context) -> Result<Vec<Credential>, CoreError> {
         let mut tx = self.begin_read().await?;
-        self.authorize(tx.as_mut(), ctx, "config/view", None)
+        self.authorize_read(tx.as_mut(), ctx, "config/view", None)
             .await?;
         Ok(tx.credentials(Some(CredentialKind::Service)).await?)
     }

@@ -32,7 +32,9 @@ pub use load::{FilePassword, FixtureOutcome, FixturePlan, FixtureReport, Fixture
 pub use login::LoginRefusal;
 pub use migrate::{MigrateOptions, MigrateReport, Platform, Source};
 pub use platform::{AdmittedPage, AdmittedUser, EffectiveView, Expand, UserHolds, WhoCanView};
-pub use service::{hash_password, Actor, Changed, Context, Gatehouse, Settings, UserRef};
+pub use service::{
+    hash_password, Actor, Changed, Context, Gatehouse, Settings, UserRef, ADMINISTRATION_ACCESS,
+};
 pub use store::{
     Credential, CredentialKind, GrantFilter, HistoryFilter, LinkPurpose, NewCredential, Page,
     Store, StoreError, Tx, UserQuery,

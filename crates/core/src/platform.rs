@@ -250,30 +250,17 @@ impl Gatehouse {
         self.require_in(snap, ctx, "check/any").await
     }
 
-    /// The one decision, over the snapshot, as an authorization.
+    /// The one decision, over the snapshot, as an authorization to read: every question
+    /// here only reads, so holders of `administration-access` (the panel's readers) may ask
+    /// it too ([`Gatehouse::authorize_read`](crate::service)).
     async fn require_in(
         &self,
         snap: &Snapshot,
         ctx: &Context,
         privilege: &str,
     ) -> Result<(), CoreError> {
-        let allowed = self
-            .decide(
-                &mut Facts::Snapshot(snap),
-                &ctx.actor,
-                ctx.credential,
-                privilege,
-                None,
-            )
-            .await?
-            .allowed;
-        if allowed {
-            Ok(())
-        } else {
-            Err(CoreError::Forbidden {
-                privilege: privilege.to_owned(),
-            })
-        }
+        self.authorize_read_from(&mut Facts::Snapshot(snap), ctx, privilege, None)
+            .await
     }
 
     /// The generation of `who`'s effective answer, without building it: what a platform

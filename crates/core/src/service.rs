@@ -17,6 +17,11 @@ use crate::error::CoreError;
 use crate::store::{GrantFilter, Store, Tx};
 use crate::user::{Channel, HistoryEvent, User};
 
+/// The privilege that opens the administration panel (SPEC 6). Its holders may also read
+/// everything the panel shows ([`Gatehouse`]'s read-only services allow it besides their
+/// own read privilege); every change still needs its own privilege.
+pub const ADMINISTRATION_ACCESS: &str = "administration-access";
+
 /// Settings the services need, validated by the binary before they get here.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -266,7 +271,7 @@ impl Gatehouse {
         config: &PolicyConfig,
     ) -> Result<Vec<String>, CoreError> {
         let mut tx = self.begin_read().await?;
-        self.authorize(tx.as_mut(), ctx, "config/view", None)
+        self.authorize_read(tx.as_mut(), ctx, "config/view", None)
             .await?;
         let runtime: Vec<gatehouse_policy::RoleName> =
             tx.roles().await?.into_iter().map(|r| r.name).collect();
@@ -436,6 +441,60 @@ impl Gatehouse {
                 privilege: privilege.to_owned(),
             })
         }
+    }
+
+    /// The read-authorization choke point, beside [`Gatehouse::authorize`]: may the actor
+    /// READ what `privilege` guards on `item`? Allowed when the engine allows `privilege`,
+    /// or when it allows [`ADMINISTRATION_ACCESS`]: the panel is for holders of
+    /// `administration-access` (SPEC 6), and they read everything it shows
+    /// (docs/decisions.md). Both questions go through the one decision. Only read-only
+    /// services call this; every change asks [`Gatehouse::authorize`] for its own
+    /// privilege. A refusal names `privilege`, the one a reader outside the panel needs.
+    pub(crate) async fn authorize_read(
+        &self,
+        tx: &mut dyn Tx,
+        ctx: &Context,
+        privilege: &str,
+        item: Option<&ItemRef<'_>>,
+    ) -> Result<(), CoreError> {
+        self.authorize_read_from(&mut Facts::Tx(tx), ctx, privilege, item)
+            .await
+    }
+
+    /// [`Gatehouse::authorize_read`] over either source of facts (a transaction, or the
+    /// request's snapshot for the platform's reads).
+    pub(crate) async fn authorize_read_from(
+        &self,
+        facts: &mut Facts<'_>,
+        ctx: &Context,
+        privilege: &str,
+        item: Option<&ItemRef<'_>>,
+    ) -> Result<(), CoreError> {
+        for (asked, on) in [(privilege, item), (ADMINISTRATION_ACCESS, None)] {
+            let decision = self
+                .decide(facts, &ctx.actor, ctx.credential, asked, on)
+                .await?;
+            if decision.allowed {
+                return Ok(());
+            }
+        }
+        Err(CoreError::Forbidden {
+            privilege: privilege.to_owned(),
+        })
+    }
+
+    /// [`Gatehouse::authorize_read`] of `privilege` on one user's record (item: dataset
+    /// `user`, owned by the target), as [`Gatehouse::authorize_on_user`] asks it.
+    pub(crate) async fn authorize_read_on_user(
+        &self,
+        tx: &mut dyn Tx,
+        ctx: &Context,
+        privilege: &str,
+        target: &User,
+    ) -> Result<(), CoreError> {
+        let owners = [target.id];
+        let item = ItemRef::new("user").owned_by(&owners);
+        self.authorize_read(tx, ctx, privilege, Some(&item)).await
     }
 
     /// Authorizes an operation on one user's record: `:owner` privileges apply to the user

@@ -509,8 +509,9 @@ impl Gatehouse {
     pub async fn show_user(&self, ctx: &Context, who: &UserRef) -> Result<User, CoreError> {
         let mut tx = self.begin_read().await?;
         let user = self.find_user(tx.as_mut(), who).await?;
-        // Staff hold `user/view`; the user themselves `user/view:owner` (bit 4).
-        self.authorize_on_user(tx.as_mut(), ctx, "user/view", &user)
+        // Staff hold `user/view`; the user themselves `user/view:owner` (bit 4); the
+        // administration panel's readers `administration-access`.
+        self.authorize_read_on_user(tx.as_mut(), ctx, "user/view", &user)
             .await?;
         Ok(user)
     }
@@ -530,7 +531,8 @@ impl Gatehouse {
         } else {
             "user/view"
         };
-        self.authorize(tx.as_mut(), ctx, privilege, None).await?;
+        self.authorize_read(tx.as_mut(), ctx, privilege, None)
+            .await?;
         Ok(tx.list_users(query).await?)
     }
 
@@ -541,7 +543,8 @@ impl Gatehouse {
         ctx: &Context,
     ) -> Result<Vec<(crate::legacy::Scheme, u64)>, CoreError> {
         let mut tx = self.begin_read().await?;
-        self.authorize(tx.as_mut(), ctx, "user/view", None).await?;
+        self.authorize_read(tx.as_mut(), ctx, "user/view", None)
+            .await?;
         let mut counts = Vec::new();
         for (name, n) in tx.password_schemes().await? {
             let scheme = name.parse().map_err(|_| {

@@ -232,7 +232,7 @@ impl Gatehouse {
     /// Every client (`clients list`), never a secret.
     pub async fn list_clients(&self, ctx: &Context) -> Result<Vec<OidcClient>, CoreError> {
         let mut tx = self.begin_read().await?;
-        self.authorize(tx.as_mut(), ctx, "config/view", None)
+        self.authorize_read(tx.as_mut(), ctx, "config/view", None)
             .await?;
         Ok(tx.oidc_clients().await?)
     }
@@ -240,7 +240,7 @@ impl Gatehouse {
     /// One client (`clients show`).
     pub async fn show_client(&self, ctx: &Context, id: &ClientId) -> Result<OidcClient, CoreError> {
         let mut tx = self.begin_read().await?;
-        self.authorize(tx.as_mut(), ctx, "config/view", None)
+        self.authorize_read(tx.as_mut(), ctx, "config/view", None)
             .await?;
         self.client_or_not_found(tx.as_mut(), id).await
     }
@@ -326,7 +326,7 @@ impl Gatehouse {
     ) -> Result<Vec<KeyView>, CoreError> {
         {
             let mut tx = self.begin_read().await?;
-            self.authorize(tx.as_mut(), ctx, "config/view", None)
+            self.authorize_read(tx.as_mut(), ctx, "config/view", None)
                 .await?;
         }
         self.key_views(settings).await
