@@ -414,6 +414,11 @@ pub struct ListArgs {
     /// Only unconfirmed users.
     #[arg(long)]
     pub unconfirmed: bool,
+    /// The order: id, email, username, full_name, type, active, confirmed or created, with
+    /// `-` in front for descending (`--sort -created`). Ties go by id; users without a
+    /// username, type or full name come last either way.
+    #[arg(long, value_name = "FIELD", default_value = "id", allow_hyphen_values = true)]
+    pub sort: String,
     /// Skip this many.
     #[arg(long, default_value_t = 0)]
     pub offset: u64,

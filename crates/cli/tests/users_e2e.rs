@@ -469,6 +469,22 @@ fn list_search_filters_and_reindex() {
         find(&["list", "--limit", "1", "--offset", "1"]),
         ["bob@example.org"]
     );
+    // Sorted: `--sort FIELD`, `--sort -FIELD` descending; missing values last either way.
+    assert_eq!(
+        find(&["list", "--sort", "-email"]),
+        ["cy@example.org", "bob@example.org", "ann@example.org"]
+    );
+    assert_eq!(
+        find(&["list", "--sort", "username"]),
+        ["ann@example.org", "bob@example.org", "cy@example.org"]
+    );
+    assert_eq!(
+        find(&["search", "example", "--sort", "-full_name", "--limit", "2"]),
+        ["bob@example.org", "ann@example.org"]
+    );
+    env.run(&["users", "list", "--sort", "colour"])
+        .code(2)
+        .err_contains("`colour`");
     // The index follows changes in the same transaction.
     env.run(&[
         "users",

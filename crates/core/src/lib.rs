@@ -37,7 +37,7 @@ pub use service::{
 };
 pub use store::{
     Credential, CredentialKind, GrantFilter, HistoryFilter, LinkPurpose, NewCredential, Page,
-    Store, StoreError, Tx, UserQuery,
+    SortDirection, Store, StoreError, Tx, UserQuery, UserSort, UserSortField,
 };
 pub use transfer::{ExportReport, ImportReport, TransferCounts};
 pub use user::{Channel, HistoryEvent, NewUser, StoredRole, User, UserView};

@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::account::{Email, Password, PasswordHash, Username};
 use crate::error::CoreError;
 use crate::service::{hash_password, Changed, Context, Gatehouse, UserRef};
-use crate::store::{Page, Tx, UserQuery};
+use crate::store::{Page, Tx, UserQuery, UserSort};
 use crate::text;
 use crate::user::{NewUser, User};
 
@@ -516,11 +516,22 @@ impl Gatehouse {
         Ok(user)
     }
 
-    /// Lists or searches users.
+    /// Lists or searches users, by id.
     pub async fn list_users(
         &self,
         ctx: &Context,
         query: &UserQuery,
+    ) -> Result<Page<User>, CoreError> {
+        self.list_users_sorted(ctx, query, UserSort::default())
+            .await
+    }
+
+    /// Lists or searches users in `sort` order (ties by id; users missing the field last).
+    pub async fn list_users_sorted(
+        &self,
+        ctx: &Context,
+        query: &UserQuery,
+        sort: UserSort,
     ) -> Result<Page<User>, CoreError> {
         if let Some(t) = &query.text {
             text::check_search(t)?;
@@ -533,7 +544,7 @@ impl Gatehouse {
         };
         self.authorize_read(tx.as_mut(), ctx, privilege, None)
             .await?;
-        Ok(tx.list_users(query).await?)
+        Ok(tx.list_users_sorted(query, sort).await?)
     }
 
     /// How many accounts hold a password hash of each scheme (accounts moved from another

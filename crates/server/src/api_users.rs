@@ -5,7 +5,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use gatehouse_core::{CreateUser, Email, Password, PasswordSource, UserQuery, UserRef, Username};
+use gatehouse_core::{
+    CreateUser, Email, Password, PasswordSource, UserQuery, UserRef, UserSort, Username,
+};
 use gatehouse_policy::{Entry, ScopeFilter, TypeName};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -52,6 +54,10 @@ pub struct ListQuery {
     active: Option<bool>,
     /// Only confirmed (true) or unconfirmed (false) users.
     confirmed: Option<bool>,
+    /// The order: `id` (the default), `email`, `username`, `full_name`, `type`, `active`,
+    /// `confirmed` or `created`, with `-` in front for descending (`-created`). Ties go by
+    /// id; users without a username, type or full name come last either way.
+    sort: Option<String>,
     /// Skip this many.
     #[serde(default)]
     offset: u64,
@@ -85,7 +91,15 @@ pub async fn list(
         offset: q.offset,
         limit: q.limit.unwrap_or(50).clamp(1, 500),
     };
-    let page = state.0.gh.list_users(&caller.ctx, &query).await?;
+    let sort = match q.sort.as_deref() {
+        None => UserSort::default(),
+        Some(s) => s.parse::<UserSort>()?,
+    };
+    let page = state
+        .0
+        .gh
+        .list_users_sorted(&caller.ctx, &query, sort)
+        .await?;
     Ok(Json(UserPage {
         total: page.total,
         users: page.items.iter().map(UserOut::from).collect(),

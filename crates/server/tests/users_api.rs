@@ -227,6 +227,39 @@ async fn list_and_search_with_paging() {
     api.get("/api/users?colour=red", &admin)
         .await
         .expect(StatusCode::BAD_REQUEST);
+
+    // Sorted: `sort=FIELD` ascending, `sort=-FIELD` descending; ties by id.
+    let emails = |r: &common::Resp| -> Vec<String> {
+        r.body["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["email"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let by_name = api
+        .get("/api/users?sort=-full_name&limit=3", &admin)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(
+        emails(&by_name),
+        ["c@example.org", "b@example.org", "a@example.org"]
+    );
+    let first = api
+        .get("/api/users?sort=-email&limit=1", &admin)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(emails(&first), ["c@example.org"]);
+    assert_eq!(first.body["total"], 4);
+    let bad = api
+        .get("/api/users?sort=colour", &admin)
+        .await
+        .expect(StatusCode::UNPROCESSABLE_ENTITY);
+    let message = bad.body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("`colour`") && message.contains("full_name"),
+        "{message}"
+    );
 }
 
 #[tokio::test]

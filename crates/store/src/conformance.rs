@@ -38,6 +38,7 @@ mod credentials;
 mod oidc;
 mod policy;
 mod search;
+mod sort;
 mod transfer;
 mod tx;
 mod users;
@@ -55,6 +56,7 @@ pub use gatehouse_core::Store;
 pub use oidc::*;
 pub use policy::*;
 pub use search::*;
+pub use sort::*;
 pub use transfer::*;
 pub use tx::*;
 pub use users::*;
@@ -111,6 +113,8 @@ macro_rules! conformance_tests {
             insert_users_in_order,
             insert_users_fails_whole_on_conflict,
             list_orders_by_id_with_paging_and_total,
+            list_sorts_by_every_field_both_ways,
+            list_sort_pages_and_filters,
             search_matches_every_word_in_any_field,
             search_filters_type_active_confirmed,
             search_takes_wildcards_literally,

@@ -16,7 +16,7 @@ pub mod users;
 
 use std::fmt::Write as _;
 
-use gatehouse_core::{Changed, CoreError, User, UserQuery, UserRef};
+use gatehouse_core::{Changed, CoreError, User, UserQuery, UserRef, UserSort};
 use gatehouse_policy::TypeName;
 use serde_json::json;
 
@@ -103,6 +103,11 @@ pub(crate) fn changed_text(changed: Changed, yes: String, no: String) -> String 
     } else {
         no
     }
+}
+
+/// The order `--sort` asks for.
+pub(crate) fn sort(list: &ListArgs) -> Result<UserSort, Failure> {
+    list.sort.parse::<UserSort>().map_err(Failure::Core)
 }
 
 pub(crate) fn query(list: &ListArgs, text: Option<String>) -> Result<UserQuery, Failure> {

@@ -4,7 +4,7 @@ use gatehouse_core::{CreateUser, Email, PasswordSource, Username};
 use gatehouse_policy::{Entry, ScopeFilter, TypeName};
 use serde_json::json;
 
-use super::{bad, emit_changed, print_page, query, user_ref, user_text};
+use super::{bad, emit_changed, print_page, query, sort, user_ref, user_text};
 use crate::cli::UsersCmd;
 use crate::{App, Failure};
 
@@ -110,7 +110,7 @@ pub async fn users(app: &App, cmd: UsersCmd) -> Result<(), Failure> {
             let page = app
                 .services()
                 .await?
-                .list_users(&app.ctx, &query(&list, None)?)
+                .list_users_sorted(&app.ctx, &query(&list, None)?, sort(&list)?)
                 .await?;
             print_page(app, &page);
         }
@@ -322,7 +322,7 @@ async fn search(app: &App, text: String, list: crate::cli::ListArgs) -> Result<(
     let page = app
         .services()
         .await?
-        .list_users(&app.ctx, &query(&list, Some(text))?)
+        .list_users_sorted(&app.ctx, &query(&list, Some(text))?, sort(&list)?)
         .await?;
     print_page(app, &page);
     Ok(())

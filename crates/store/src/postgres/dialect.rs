@@ -73,6 +73,19 @@ pub(crate) fn conflict(e: &sqlx::Error) -> Option<ConflictField> {
     }
 }
 
+/// Written after a text value in `ORDER BY`: byte order of its UTF-8, the order both
+/// backends sort text in (not the database's locale, which differs between servers).
+pub(crate) const BYTE_ORDER: &str = " COLLATE \"C\"";
+
+/// `column` with its ASCII letters lower-cased, in byte order: what SQLite's `lower` does
+/// (PostgreSQL's `lower` would fold every script, and sort differently from SQLite).
+pub(crate) fn ascii_folded(column: &str) -> String {
+    format!(
+        "translate({column}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') \
+         COLLATE \"C\""
+    )
+}
+
 /// A statement as written in `src/queries/`: its pieces joined, each `?` numbered
 /// `$1..$n` by the compiler.
 macro_rules! sql {

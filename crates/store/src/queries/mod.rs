@@ -28,7 +28,7 @@ use gatehouse_core::oidc::model::{
 };
 use gatehouse_core::{
     Credential, CredentialKind, Email, GrantFilter, HistoryEvent, HistoryFilter, LinkPurpose,
-    NewCredential, NewUser, Page, StoreError, StoredRole, Tx, User, UserQuery, Username,
+    NewCredential, NewUser, Page, StoreError, StoredRole, Tx, User, UserQuery, UserSort, Username,
 };
 use gatehouse_policy::{Grant, GrantTarget, Privilege, RoleName, UserId};
 
@@ -193,8 +193,12 @@ impl Tx for BackendTx {
         users::delete_user(self.conn(), id).await
     }
 
-    async fn list_users(&mut self, query: &UserQuery) -> Result<Page<User>, StoreError> {
-        users::list_users(self.conn(), query).await
+    async fn list_users_sorted(
+        &mut self,
+        query: &UserQuery,
+        sort: UserSort,
+    ) -> Result<Page<User>, StoreError> {
+        users::list_users(self.conn(), query, sort).await
     }
 
     async fn password_schemes(&mut self) -> Result<Vec<(String, u64)>, StoreError> {

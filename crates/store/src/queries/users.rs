@@ -4,7 +4,10 @@
 use std::collections::{HashMap, HashSet};
 
 use gatehouse_core::store::ConflictField;
-use gatehouse_core::{Email, NewUser, Page, PasswordHash, StoreError, User, UserQuery, Username};
+use gatehouse_core::{
+    Email, NewUser, Page, PasswordHash, SortDirection, StoreError, User, UserQuery, UserSort,
+    UserSortField, Username,
+};
 use gatehouse_policy::UserId;
 use sqlx::QueryBuilder;
 
@@ -558,9 +561,45 @@ fn push_filters(qb: &mut QueryBuilder<'_, Db>, query: &UserQuery, words: &[Strin
     }
 }
 
+/// ` ORDER BY ...` for `sort` (the rules are `UserSort`'s: byte order, the full name folded
+/// for ASCII case, users missing the field last in either direction, ties by id ascending).
+fn push_order(qb: &mut QueryBuilder<'_, Db>, sort: UserSort) {
+    let dir = match sort.direction {
+        SortDirection::Ascending => "ASC",
+        SortDirection::Descending => "DESC",
+    };
+    let by = dialect::BYTE_ORDER;
+    // (missing-first test, the sorted value): `FALSE` sorts before `TRUE` on both.
+    let (missing, value) = match sort.field {
+        UserSortField::Id => {
+            qb.push(format_args!(" ORDER BY u.id {dir}"));
+            return;
+        }
+        UserSortField::Email => (None, format!("u.email{by}")),
+        UserSortField::Username => (
+            Some("u.username_folded IS NULL"),
+            format!("u.username_folded{by}"),
+        ),
+        UserSortField::FullName => (
+            Some("u.full_name = ''"),
+            dialect::ascii_folded("u.full_name"),
+        ),
+        UserSortField::Type => (Some("u.user_type IS NULL"), format!("u.user_type{by}")),
+        UserSortField::Active => (None, "u.active".to_owned()),
+        UserSortField::Confirmed => (None, "(u.confirmed_at IS NOT NULL)".to_owned()),
+        UserSortField::Created => (None, "u.created".to_owned()),
+    };
+    qb.push(" ORDER BY ");
+    if let Some(missing) = missing {
+        qb.push(format_args!("({missing}), "));
+    }
+    qb.push(format_args!("{value} {dir}, u.id"));
+}
+
 pub(super) async fn list_users(
     conn: &mut Conn,
     query: &UserQuery,
+    sort: UserSort,
 ) -> Result<Page<User>, StoreError> {
     let words = codec::search_words(query.text.as_deref());
 
@@ -579,7 +618,8 @@ pub(super) async fn list_users(
         0 => i64::MAX,
         n => codec::to_i64(n),
     };
-    page.push(" ORDER BY u.id LIMIT ")
+    push_order(&mut page, sort);
+    page.push(" LIMIT ")
         .push_bind(limit)
         .push(" OFFSET ")
         .push_bind(codec::to_i64(query.offset));

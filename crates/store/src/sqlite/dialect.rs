@@ -76,6 +76,16 @@ pub(crate) fn conflict(e: &sqlx::Error) -> Option<ConflictField> {
     }
 }
 
+/// Written after a text value in `ORDER BY`: byte order of its UTF-8, the order both
+/// backends sort text in (SQLite's default `BINARY` collation already is).
+pub(crate) const BYTE_ORDER: &str = "";
+
+/// `column` with its ASCII letters lower-cased, in byte order (SQLite's `lower` folds ASCII
+/// only, as PostgreSQL's side of this function does too).
+pub(crate) fn ascii_folded(column: &str) -> String {
+    format!("lower({column})")
+}
+
 /// A statement as written in `src/queries/`: its pieces joined, placeholders kept.
 macro_rules! sql {
     ($($part:expr),+ $(,)?) => {
