@@ -226,7 +226,7 @@ impl Gatehouse {
         ctx: &Context,
     ) -> Result<Vec<gatehouse_policy::TypeListing>, CoreError> {
         let mut tx = self.begin_read().await?;
-        self.authorize(tx.as_mut(), ctx, "config/view", None)
+        self.authorize_read(tx.as_mut(), ctx, "config/view", None)
             .await?;
         let policy = self.policy(tx.as_mut()).await?;
         Ok(self

@@ -80,11 +80,11 @@ async fn the_seeds_steps_as_one_walk() {
     assert_eq!(h.text_of("state-confirmed").await, "no");
     h.check("user").await;
 
-    // Confirm: the notice is in the account card, and it has the focus.
+    // Confirm: the notice is in the account card, and the focus is back on that card.
     h.click("form[action$='/confirm'] button").await;
     assert!(h.text_of("notice").await.contains("is confirmed"));
     assert!(h.text_of("state-confirmed").await.starts_with("yes"));
-    assert_eq!(h.focused().await, "notice");
+    assert_eq!(h.focused().await, "account");
     assert!(h.has("#account #notice").await, "the notice sits in the card that changed");
 
     // Set a password.

@@ -362,7 +362,7 @@ async fn bad_addresses_answer_in_the_layout() {
         ("/admin/users/abc/effective", StatusCode::NOT_FOUND, "is not a user id"),
         ("/admin/users?page=zero", StatusCode::BAD_REQUEST, "“zero” is not a page number"),
         ("/admin/users?size=7", StatusCode::BAD_REQUEST, "page size"),
-        ("/admin/users?sort=shoe", StatusCode::BAD_REQUEST, "not a column to sort by"),
+        ("/admin/users?sort=shoe", StatusCode::BAD_REQUEST, "cannot sort users by “shoe”"),
         ("/admin/users?active=maybe", StatusCode::BAD_REQUEST, "use yes, no"),
         ("/admin/history?from=yesterday", StatusCode::BAD_REQUEST, "write it as 2026-12-31"),
         ("/admin/history?format=xml", StatusCode::BAD_REQUEST, "not an export format"),

@@ -255,6 +255,14 @@ pub(crate) fn ui_words(e: &CoreError) -> String {
 /// Drops the parts of a message that name a command (`; create it with gatehouse …`) and
 /// turns backtick quotes into typographic ones.
 pub(crate) fn plain(message: &str) -> String {
+    // A command in parentheses (`... first (`gatehouse access allow ...`)`) goes whole.
+    let mut message = message.to_owned();
+    while let Some(start) = message.find(" (`gatehouse ") {
+        let Some(end) = message[start..].find(')') else {
+            break;
+        };
+        message.replace_range(start..start + end + 1, "");
+    }
     let kept: Vec<&str> = message
         .split("; ")
         .filter(|part| !part.contains("`gatehouse ") && !part.contains("gatehouse users "))
@@ -628,6 +636,10 @@ mod tests {
             hint: "; list users with `gatehouse users list`".into(),
         };
         assert_eq!(ui_words(&e), "user “a@b” not found");
+        assert_eq!(
+            plain("give it to another account first (`gatehouse access allow x user E`); then retry"),
+            "give it to another account first; then retry"
+        );
     }
 
     #[test]

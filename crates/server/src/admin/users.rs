@@ -7,8 +7,8 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use gatehouse_core::text::{AFFILIATIONS_MAX, FULL_NAME_MAX};
 use gatehouse_core::{
-    CoreError, CreateUser, Email, GrantTo, Password, PasswordSource, User, UserQuery, UserRef,
-    Username,
+    CoreError, CreateUser, Email, GrantTo, Password, PasswordSource, SortDirection, User,
+    UserQuery, UserRef, UserSort, UserSortField, Username,
 };
 use gatehouse_policy::{Entry, TypeName, UserId};
 use maud::{html, Markup};
@@ -17,7 +17,7 @@ use serde::Deserialize;
 use super::layout::{
     button_form, card, csrf_field, needs, pct, when, yes_no, FormView, Input, Marked, Posted,
 };
-use super::{changed, error_page, refused, user_id, Admin, AdminForm, Fields, Refused};
+use super::{changed, error_page, refused, user_id, Admin, AdminForm, Refused};
 use crate::AppState;
 
 /// The page sizes the list offers.
@@ -56,72 +56,23 @@ struct Listing {
     query: UserQuery,
     page: u64,
     size: u64,
-    sort: Sort,
+    sort: UserSort,
 }
 
-/// A column the list sorts by, and the direction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Sort {
-    key: gatehouse_core::UserSortKey,
-    descending: bool,
-}
-
-/// The sortable columns: (key in the address, heading, the core's key).
-const COLUMNS: &[(&str, &str, gatehouse_core::UserSortKey)] = &[
-    ("id", "Id", gatehouse_core::UserSortKey::Id),
-    ("email", "Email", gatehouse_core::UserSortKey::Email),
-    ("username", "Username", gatehouse_core::UserSortKey::Username),
-    ("name", "Name", gatehouse_core::UserSortKey::FullName),
-    ("type", "Type", gatehouse_core::UserSortKey::UserType),
-    ("active", "Active", gatehouse_core::UserSortKey::Active),
-    ("confirmed", "Confirmed", gatehouse_core::UserSortKey::Confirmed),
-    ("created", "Created", gatehouse_core::UserSortKey::Created),
+/// The sortable columns, with their headings.
+const COLUMNS: &[(UserSortField, &str)] = &[
+    (UserSortField::Id, "Id"),
+    (UserSortField::Email, "Email"),
+    (UserSortField::Username, "Username"),
+    (UserSortField::FullName, "Name"),
+    (UserSortField::Type, "Type"),
+    (UserSortField::Active, "Active"),
+    (UserSortField::Confirmed, "Confirmed"),
+    (UserSortField::Created, "Created"),
 ];
 
-impl Sort {
-    fn parse(raw: &str) -> Result<Sort, String> {
-        if raw.is_empty() {
-            return Ok(Sort {
-                key: gatehouse_core::UserSortKey::Id,
-                descending: false,
-            });
-        }
-        let (descending, name) = match raw.strip_prefix('-') {
-            Some(n) => (true, n),
-            None => (false, raw),
-        };
-        COLUMNS
-            .iter()
-            .find(|(k, _, _)| *k == name)
-            .map(|(_, _, key)| Sort {
-                key: *key,
-                descending,
-            })
-            .ok_or_else(|| {
-                format!(
-                    "“{}” is not a column to sort by; use one of {} (with a leading - for \
-                     descending order).",
-                    gatehouse_core::text::shorten(raw),
-                    COLUMNS
-                        .iter()
-                        .map(|(k, _, _)| *k)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            })
-    }
-
-    fn name(self) -> String {
-        let key = COLUMNS
-            .iter()
-            .find(|(_, _, k)| *k == self.key)
-            .map_or("id", |(n, _, _)| *n);
-        if self.descending {
-            format!("-{key}")
-        } else {
-            key.to_owned()
-        }
-    }
+fn descending(sort: UserSort) -> bool {
+    sort.direction == SortDirection::Descending
 }
 
 fn yes_no_filter(name: &str, v: &str) -> Result<Option<bool>, String> {
@@ -167,7 +118,12 @@ fn listing(q: &ListQuery) -> Result<Listing, String> {
         "" => None,
         t => Some(TypeName::new(t).map_err(|e| super::plain(&e.to_string()))?),
     };
-    let sort = Sort::parse(q.sort.trim())?;
+    let sort = match q.sort.trim() {
+        "" => UserSort::ascending(UserSortField::Id),
+        s => s
+            .parse::<UserSort>()
+            .map_err(|e| super::plain(&e.to_string()))?,
+    };
     let text = q.q.trim();
     let query = UserQuery {
         text: (!text.is_empty()).then(|| text.to_owned()),
@@ -179,10 +135,6 @@ fn listing(q: &ListQuery) -> Result<Listing, String> {
         limit: size,
         with_entries: false,
         after_id: None,
-        sort: gatehouse_core::UserSort {
-            key: sort.key,
-            descending: sort.descending,
-        },
     };
     Ok(Listing {
         query,
@@ -278,7 +230,12 @@ async fn list_page(
         Ok(l) => l,
         Err(why) => return admin.bad_request(&why),
     };
-    let found = match state.0.gh.list_users(admin.ctx(), &l.query).await {
+    let found = match state
+        .0
+        .gh
+        .list_users_sorted(admin.ctx(), &l.query, l.sort)
+        .await
+    {
         Ok(p) => p,
         Err(e) => return error_page(&chrome, e),
     };
@@ -330,7 +287,7 @@ async fn list_page(
             (filters.select("active", "Active", &tri(), &q.active))
             (filters.select("confirmed", "Confirmed", &tri(), &q.confirmed))
             (filters.select("size", "Page size", &size_options, &l.size.to_string()))
-            input type="hidden" name="sort" value=(l.sort.name());
+            input type="hidden" name="sort" value=(l.sort.to_string());
             p.field { button type="submit" { "Search" } }
         }
         p.count aria-live="polite" { (first) "–" (last) " of " (found.total) " users" }
@@ -339,16 +296,16 @@ async fn list_page(
             input type="hidden" name="back" value=(link(q, |_| {}));
             div.table-wrap {
                 table.stack {
-                    caption.sr-only { "Users, sorted by " (l.sort.name()) }
+                    caption.sr-only { "Users, sorted by " (l.sort.to_string()) }
                     thead { tr {
                         th scope="col" { span.sr-only { "Select" } }
-                        @for (key, heading, k) in COLUMNS {
-                            @let current = l.sort.key == *k;
-                            @let next = if current && !l.sort.descending { format!("-{key}") } else { (*key).to_owned() };
-                            th scope="col" aria-sort=[current.then(|| if l.sort.descending { "descending" } else { "ascending" })] {
-                                a href=(link(q, |q| { q.sort = next.clone(); q.page.clear(); })) {
+                        @for (field, heading) in COLUMNS {
+                            @let current = l.sort.field == *field;
+                            @let next = if current && !descending(l.sort) { UserSort::descending(*field) } else { UserSort::ascending(*field) };
+                            th scope="col" aria-sort=[current.then(|| if descending(l.sort) { "descending" } else { "ascending" })] {
+                                a href=(link(q, |q| { q.sort = next.to_string(); q.page.clear(); })) {
                                     (heading)
-                                    @if current { span aria-hidden="true" { @if l.sort.descending { " ▼" } @else { " ▲" } } }
+                                    @if current { span aria-hidden="true" { @if descending(l.sort) { " ▼" } @else { " ▲" } } }
                                     span.sr-only { ", sort" }
                                 }
                             }
@@ -460,7 +417,12 @@ pub async fn export_csv(
     l.query.limit = 1000;
     l.query.offset = 0;
     loop {
-        let page = match state.0.gh.list_users(admin.ctx(), &l.query).await {
+        let page = match state
+            .0
+            .gh
+            .list_users_sorted(admin.ctx(), &l.query, l.sort)
+            .await
+        {
             Ok(p) => p,
             Err(e) => return error_page(&admin.chrome("users"), e),
         };
@@ -1131,7 +1093,7 @@ mod tests {
             ..ListQuery::default()
         };
         let l = listing(&q).unwrap();
-        assert!(l.sort.descending);
-        assert_eq!(l.sort.name(), "-email");
+        assert!(descending(l.sort));
+        assert_eq!(l.sort.to_string(), "-email");
     }
 }
