@@ -417,6 +417,7 @@ impl Gatehouse {
                 if !allowed {
                     out.push(Err(CoreError::Forbidden {
                         privilege: "check/any".into(),
+                        user: None,
                     }));
                     continue;
                 }
