@@ -308,6 +308,41 @@ pub enum UsersCmd {
         #[arg(allow_hyphen_values = true, value_name = "ENTRY")]
         entries: Vec<String>,
     },
+    /// Change a user's email address (the log in identity). Refused when another account
+    /// has it or one that looks like it; sessions are kept.
+    SetEmail {
+        /// Email or id.
+        user: String,
+        /// The new email address (stored lower-cased).
+        email: String,
+    },
+    /// Set or remove a user's username. Refused when another account has it (in any case)
+    /// or one that looks like it.
+    SetUsername {
+        /// Email or id.
+        user: String,
+        /// The new username: a letter, then letters, digits, `-` or `_` (3 to 256).
+        #[arg(required_unless_present = "clear")]
+        username: Option<String>,
+        /// Remove the username (the user logs in with the email only).
+        #[arg(long, conflicts_with = "username")]
+        clear: bool,
+    },
+    /// One action on many users at once, all or nothing: if one user is missing or may not
+    /// be changed, nothing changes (at most 500 users).
+    ///
+    /// Example: `gatehouse users bulk add-entry --entry editor ann@example.org 7 12`.
+    Bulk {
+        /// What to do to each user.
+        #[arg(value_enum)]
+        action: BulkActionArg,
+        /// For add-entry and remove-entry: a role name, `+privilege` or `-privilege`.
+        #[arg(long, value_name = "ENTRY", allow_hyphen_values = true)]
+        entry: Option<String>,
+        /// The users: emails or ids.
+        #[arg(required = true, value_name = "USER")]
+        users: Vec<String>,
+    },
     /// Change a user's full name or affiliations.
     SetProfile {
         /// Email or id.
@@ -365,6 +400,34 @@ pub enum UsersCmd {
     },
 }
 
+/// What `users bulk` does to each user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BulkActionArg {
+    /// Activate (and confirm, as `users activate` does).
+    Activate,
+    /// Deactivate: their sessions and tokens end.
+    Deactivate,
+    /// Confirm the email.
+    Confirm,
+    /// Append --entry to each user's own list unless it is there.
+    AddEntry,
+    /// Remove --entry from each user's own list.
+    RemoveEntry,
+}
+
+impl BulkActionArg {
+    /// The core's name for the action.
+    pub fn name(self) -> &'static str {
+        match self {
+            BulkActionArg::Activate => "activate",
+            BulkActionArg::Deactivate => "deactivate",
+            BulkActionArg::Confirm => "confirm",
+            BulkActionArg::AddEntry => "add-entry",
+            BulkActionArg::RemoveEntry => "remove-entry",
+        }
+    }
+}
+
 /// `users create`
 #[derive(Debug, Args)]
 pub struct CreateArgs {
@@ -417,7 +480,12 @@ pub struct ListArgs {
     /// The order: id, email, username, full_name, type, active, confirmed or created, with
     /// `-` in front for descending (`--sort -created`). Ties go by id; users without a
     /// username, type or full name come last either way.
-    #[arg(long, value_name = "FIELD", default_value = "id", allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "FIELD",
+        default_value = "id",
+        allow_hyphen_values = true
+    )]
     pub sort: String,
     /// Skip this many.
     #[arg(long, default_value_t = 0)]

@@ -540,3 +540,142 @@ fn invalid_configuration_is_refused_with_the_key() {
     .code(2)
     .err_contains("use 12 to 128");
 }
+
+#[test]
+fn set_email_and_set_username_change_the_identity_and_name_clashes() {
+    let env = Env::new();
+    env.user("ann@example.org", &["--username", "annie"]);
+    env.user("bob@example.org", &["--username", "bobby"]);
+    env.run(&[
+        "users",
+        "set-email",
+        "ann@example.org",
+        "Ann.New@Example.org",
+    ])
+    .ok()
+    .out_contains("is now ann.new@example.org");
+    env.run(&[
+        "users",
+        "set-email",
+        "ann.new@example.org",
+        "ann.new@example.org",
+    ])
+    .ok()
+    .out_contains("was already");
+    env.run(&[
+        "users",
+        "set-email",
+        "ann.new@example.org",
+        "bob@example.org",
+    ])
+    .code(2)
+    .err_contains("email `bob@example.org` is already taken");
+    env.run(&["users", "set-email", "ann.new@example.org", "nope"])
+        .code(2)
+        .err_contains("`nope`");
+    env.run(&["users", "set-username", "ann.new@example.org", "BOBBY"])
+        .code(2)
+        .err_contains("username `BOBBY` is already taken");
+    let v = env
+        .run(&[
+            "users",
+            "set-username",
+            "ann.new@example.org",
+            "Annie",
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(v["changed"], true);
+    assert_eq!(v["user"]["username"], "Annie");
+    env.run(&["users", "set-username", "ann.new@example.org", "--clear"])
+        .ok()
+        .out_contains("now has no username");
+    env.run(&["users", "set-username", "ann.new@example.org"])
+        .code(2);
+    env.run(&[
+        "users",
+        "set-username",
+        "ann.new@example.org",
+        "x1y",
+        "--clear",
+    ])
+    .code(2);
+    let history = env
+        .run(&["history", "--user", "ann.new@example.org", "--json"])
+        .ok()
+        .json();
+    let actions: Vec<&str> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "user.create",
+            "user.set_email",
+            "user.set_username",
+            "user.set_username"
+        ]
+    );
+}
+
+#[test]
+fn bulk_acts_on_many_users_all_or_nothing() {
+    let env = Env::new();
+    env.user("a@example.org", &[]);
+    env.user("b@example.org", &[]);
+    let ids: Vec<String> = env.users()["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].to_string())
+        .collect();
+    env.run(&[
+        "users",
+        "bulk",
+        "add-entry",
+        "--entry",
+        "editor",
+        "a@example.org",
+        &ids[1],
+    ])
+    .ok()
+    .out_contains("add-entry editor: 2 changed");
+    env.run(&[
+        "users",
+        "bulk",
+        "remove-entry",
+        "--entry",
+        "-x/y",
+        "a@example.org",
+    ])
+    .ok()
+    .out_contains("0 changed; 1 already so");
+    // One unknown user: nothing changes, and the error names it.
+    env.run(&[
+        "users",
+        "bulk",
+        "deactivate",
+        "a@example.org",
+        "nobody@example.org",
+    ])
+    .code(2)
+    .err_contains("nobody@example.org");
+    env.run(&["users", "bulk", "deactivate", &ids[0], "999"])
+        .code(2)
+        .err_contains("`999`");
+    assert_eq!(env.users()["users"][0]["active"], true);
+    let v = env
+        .run(&["users", "bulk", "deactivate", &ids[0], &ids[1], "--json"])
+        .ok()
+        .json();
+    assert_eq!(v["changed"].as_array().map(Vec::len), Some(2));
+    env.run(&["users", "bulk", "add-entry", "a@example.org"])
+        .code(2)
+        .err_contains("needs the entry");
+    env.run(&["users", "bulk", "explode", "a@example.org"])
+        .code(2);
+}

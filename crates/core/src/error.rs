@@ -27,11 +27,13 @@ pub enum CoreError {
     /// The change clashes with existing data (a taken email or username).
     #[error("{0}")]
     Conflict(String),
-    /// The actor lacks a privilege.
-    #[error("not allowed: this needs the privilege `{privilege}`")]
+    /// The actor lacks a privilege (on one user of many, in a bulk action).
+    #[error("{}", forbidden_message(privilege, user.as_deref()))]
     Forbidden {
         /// The privilege that was missing.
         privilege: String,
+        /// The user it was missing on, when one call acted on many (`bulk_users`).
+        user: Option<String>,
     },
     /// The policy file is invalid.
     #[error("{0}")]
@@ -88,6 +90,15 @@ impl From<crate::store::StoreError> for CoreError {
                 "the database schema is version {found}, newer than this gatehouse knows ({known}); upgrade gatehouse"
             )),
         }
+    }
+}
+
+/// ``not allowed: this needs the privilege `user/staff/edit` `` and, for one user of many,
+/// ``... on user ann@example.org (id 3)``.
+fn forbidden_message(privilege: &str, user: Option<&str>) -> String {
+    match user {
+        None => format!("not allowed: this needs the privilege `{privilege}`"),
+        Some(u) => format!("not allowed: this needs the privilege `{privilege}` on user {u}"),
     }
 }
 

@@ -439,6 +439,7 @@ impl Gatehouse {
         } else {
             Err(CoreError::Forbidden {
                 privilege: privilege.to_owned(),
+                user: None,
             })
         }
     }
@@ -480,6 +481,7 @@ impl Gatehouse {
         }
         Err(CoreError::Forbidden {
             privilege: privilege.to_owned(),
+            user: None,
         })
     }
 

@@ -686,8 +686,14 @@ mod tests {
                 assert_eq!(printed.parse::<UserSort>(), Ok(sort), "{printed}");
             }
         }
-        assert_eq!("-created".parse(), Ok(UserSort::descending(UserSortField::Created)));
-        assert_eq!("full_name".parse(), Ok(UserSort::ascending(UserSortField::FullName)));
+        assert_eq!(
+            "-created".parse(),
+            Ok(UserSort::descending(UserSortField::Created))
+        );
+        assert_eq!(
+            "full_name".parse(),
+            Ok(UserSort::ascending(UserSortField::FullName))
+        );
         assert_eq!(UserSort::default(), UserSort::ascending(UserSortField::Id));
     }
 
@@ -696,7 +702,10 @@ mod tests {
         for bad in ["", "-", "Email", "+email", "--email", "name", "email "] {
             let err = bad.parse::<UserSort>().unwrap_err().to_string();
             assert!(err.contains(&format!("`{bad}`")), "{err}");
-            assert!(err.contains("id, email, username, full_name, type, active, confirmed, created"), "{err}");
+            assert!(
+                err.contains("id, email, username, full_name, type, active, confirmed, created"),
+                "{err}"
+            );
         }
     }
 }

@@ -7,6 +7,7 @@ use gatehouse_policy::{Entry, ScopeFilter, TypeName};
 use serde_json::json;
 
 use crate::account::{Email, Password, PasswordHash, Username};
+use crate::bulk::BulkAction;
 use crate::error::CoreError;
 use crate::service::{hash_password, Changed, Context, Gatehouse, UserRef};
 use crate::store::{Page, Tx, UserQuery, UserSort};
@@ -244,15 +245,7 @@ impl Gatehouse {
         who: &UserRef,
     ) -> Result<(User, Changed), CoreError> {
         self.change_user(ctx, who, "user/staff/edit", "user.activate", |u| {
-            if u.active && u.confirmed_at.is_some() {
-                return Ok(None);
-            }
-            let confirmed_now = u.confirmed_at.is_none();
-            u.active = true;
-            u.confirmed_at.get_or_insert_with(Utc::now);
-            Ok(Some(
-                json!({"active": true, "confirmed_now": confirmed_now}),
-            ))
+            Ok(BulkAction::Activate.apply(u))
         })
         .await
     }
@@ -264,11 +257,7 @@ impl Gatehouse {
         who: &UserRef,
     ) -> Result<(User, Changed), CoreError> {
         self.change_user(ctx, who, "user/staff/edit", "user.deactivate", |u| {
-            if !u.active {
-                return Ok(None);
-            }
-            u.active = false;
-            Ok(Some(json!({"active": false})))
+            Ok(BulkAction::Deactivate.apply(u))
         })
         .await
     }
@@ -280,11 +269,7 @@ impl Gatehouse {
         who: &UserRef,
     ) -> Result<(User, Changed), CoreError> {
         self.change_user(ctx, who, "user/staff/edit", "user.confirm", |u| {
-            if u.confirmed_at.is_some() {
-                return Ok(None);
-            }
-            u.confirmed_at = Some(Utc::now());
-            Ok(Some(json!({"confirmed": true})))
+            Ok(BulkAction::Confirm.apply(u))
         })
         .await
     }
@@ -446,13 +431,7 @@ impl Gatehouse {
             "user/staff/edit",
             "user.add_role",
             &check,
-            move |u| {
-                if u.entries.contains(&entry) {
-                    return Ok(None);
-                }
-                u.entries.push(entry.clone());
-                Ok(Some(json!({"added": entry.to_string()})))
-            },
+            move |u| Ok(BulkAction::AddEntry(entry).apply(u)),
         )
         .await
     }
@@ -465,12 +444,7 @@ impl Gatehouse {
         entry: Entry,
     ) -> Result<(User, Changed), CoreError> {
         self.change_user(ctx, who, "user/staff/edit", "user.remove_role", move |u| {
-            let before = u.entries.len();
-            u.entries.retain(|e| *e != entry);
-            if u.entries.len() == before {
-                return Ok(None);
-            }
-            Ok(Some(json!({"removed": entry.to_string()})))
+            Ok(BulkAction::RemoveEntry(entry).apply(u))
         })
         .await
     }

@@ -6,15 +6,16 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use gatehouse_core::{
-    CreateUser, Email, Password, PasswordSource, UserQuery, UserRef, UserSort, Username,
+    BulkAction, CreateUser, Email, Password, PasswordSource, UserQuery, UserRef, UserSort, Username,
 };
-use gatehouse_policy::{Entry, ScopeFilter, TypeName};
+use gatehouse_policy::{Entry, ScopeFilter, TypeName, UserId};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::dto::{
-    ChangedUser, CreateUserRequest, CreatedUser, EntryRequest, PasswordChanged, PasswordRequest,
-    PrivilegesOut, ProfileRequest, RolesRequest, ScopeRequest, TypeRequest, UserOut, UserPage,
+    BulkRequest, BulkResponse, ChangedUser, CreateUserRequest, CreatedUser, EmailRequest,
+    EntryRequest, PasswordChanged, PasswordRequest, PrivilegesOut, ProfileRequest, RolesRequest,
+    ScopeRequest, TypeRequest, UserOut, UserPage, UsernameRequest,
 };
 use crate::error::{ApiError, ApiJson, ApiQuery, ErrorBody};
 use crate::{AppState, Caller};
@@ -310,6 +311,98 @@ pub async fn send_confirmation(
         }),
     )
         .into_response())
+}
+
+/// Change the email address, the log in identity (`user/staff/edit`). `409` when another
+/// account has it or one that looks like it. Sessions are kept.
+#[utoipa::path(put, path = "/api/users/{user}/email", tag = "users", params(("user" = String, Path, description = "id or email")),
+    request_body = EmailRequest, responses((status = 200, body = ChangedUser), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn set_email(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(user): Path<String>,
+    ApiJson(req): ApiJson<EmailRequest>,
+) -> Result<Json<ChangedUser>, ApiError> {
+    caller.require()?;
+    let email = Email::new(&req.email)?;
+    Ok(changed(
+        state
+            .0
+            .gh
+            .set_email(&caller.ctx, &user_ref(&user)?, email)
+            .await?,
+    ))
+}
+
+/// Set the username (`user/staff/edit`). `409` when another account has it, in any case,
+/// or one that looks like it.
+#[utoipa::path(put, path = "/api/users/{user}/username", tag = "users", params(("user" = String, Path, description = "id or email")),
+    request_body = UsernameRequest, responses((status = 200, body = ChangedUser), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn set_username(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(user): Path<String>,
+    ApiJson(req): ApiJson<UsernameRequest>,
+) -> Result<Json<ChangedUser>, ApiError> {
+    caller.require()?;
+    let name = Username::new(&req.username)?;
+    Ok(changed(
+        state
+            .0
+            .gh
+            .set_username(&caller.ctx, &user_ref(&user)?, Some(name))
+            .await?,
+    ))
+}
+
+/// Remove the username; the user logs in with the email only (`user/staff/edit`).
+#[utoipa::path(delete, path = "/api/users/{user}/username", tag = "users", params(("user" = String, Path, description = "id or email")),
+    responses((status = 200, body = ChangedUser), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn clear_username(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(user): Path<String>,
+) -> Result<Json<ChangedUser>, ApiError> {
+    caller.require()?;
+    Ok(changed(
+        state
+            .0
+            .gh
+            .set_username(&caller.ctx, &user_ref(&user)?, None)
+            .await?,
+    ))
+}
+
+/// One action on many users, all or nothing (`user/staff/edit` on each): `activate`,
+/// `deactivate` (their sessions and tokens end), `confirm`, `add-entry` or `remove-entry`
+/// with `entry`. A user that does not exist or may not be changed fails the whole request,
+/// naming that user; at most 500 users.
+#[utoipa::path(post, path = "/api/users/bulk", tag = "users", request_body = BulkRequest,
+    responses((status = 200, body = BulkResponse), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn bulk(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<BulkRequest>,
+) -> Result<Json<BulkResponse>, ApiError> {
+    caller.require()?;
+    let entry = req
+        .entry
+        .as_deref()
+        .map(|e| {
+            e.parse::<Entry>()
+                .map_err(|err| ApiError::invalid(format!("field `entry`: {err}")))
+        })
+        .transpose()?;
+    let action = BulkAction::parse(&req.action, entry)?;
+    let shown = action.to_string();
+    let ids: Vec<UserId> = req.users.iter().map(|&id| UserId(id)).collect();
+    let out = state.0.gh.bulk_users(&caller.ctx, &ids, action).await?;
+    Ok(Json(BulkResponse {
+        action: shown,
+        changed: out.changed.iter().map(UserOut::from).collect(),
+        unchanged: out.unchanged.iter().map(UserOut::from).collect(),
+    }))
 }
 
 /// Set the user type (`user/staff/edit`).

@@ -358,6 +358,29 @@ pub struct ChangedUser {
     pub user: UserOut,
 }
 
+/// `POST /api/users/bulk`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkRequest {
+    /// `activate`, `deactivate`, `confirm`, `add-entry` or `remove-entry`.
+    pub action: String,
+    /// For `add-entry` and `remove-entry`: a role name, `+privilege` or `-privilege`.
+    pub entry: Option<String>,
+    /// The users' ids (1 to 500; a repeated id counts once).
+    pub users: Vec<i64>,
+}
+
+/// What `POST /api/users/bulk` did, each user as stored after it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkResponse {
+    /// The action, e.g. `add-entry editor`.
+    pub action: String,
+    /// The users it changed (one history event each).
+    pub changed: Vec<UserOut>,
+    /// The users that were already so.
+    pub unchanged: Vec<UserOut>,
+}
+
 /// `PATCH /api/users/{user}`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -375,6 +398,22 @@ pub struct TypeRequest {
     /// The user type.
     #[serde(rename = "type")]
     pub user_type: String,
+}
+
+/// `PUT /api/users/{user}/email`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmailRequest {
+    /// The new email address (stored lower-cased).
+    pub email: String,
+}
+
+/// `PUT /api/users/{user}/username`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UsernameRequest {
+    /// The new username: a letter, then letters, digits, `-` or `_` (3 to 256).
+    pub username: String,
 }
 
 /// `PUT /api/users/{user}/roles`.

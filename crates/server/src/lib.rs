@@ -441,6 +441,12 @@ pub fn router(state: AppState) -> Router {
             "/api/users/{user}/send-confirmation",
             post(api_users::send_confirmation),
         )
+        .route("/api/users/bulk", post(api_users::bulk))
+        .route("/api/users/{user}/email", put(api_users::set_email))
+        .route(
+            "/api/users/{user}/username",
+            put(api_users::set_username).delete(api_users::clear_username),
+        )
         .route("/api/users/{user}/type", put(api_users::set_type))
         .route("/api/users/{user}/roles", put(api_users::set_roles))
         .route(

@@ -87,6 +87,7 @@ impl Modify for BearerAuth {
         api_access::create_token, api_access::revoke_token, api_access::history,
         api_users::list, api_users::create, api_users::show, api_users::profile, api_users::delete,
         api_users::activate, api_users::deactivate, api_users::confirm, api_users::send_confirmation,
+        api_users::bulk, api_users::set_email, api_users::set_username, api_users::clear_username,
         api_users::set_type, api_users::set_roles, api_users::add_entry, api_users::remove_entry,
         api_users::set_scope, api_users::set_password, api_users::privileges,
         api_platform::effective, api_platform::who_can, api_platform::filter,

@@ -105,6 +105,35 @@ fn routes() -> Vec<Route> {
             S::OK,
         ),
         r(
+            Method::POST,
+            |_| "/api/users/bulk".into(),
+            // The four targets are the first users made (ids 1 to 4): each caller acts on all.
+            |_| Some(json!({"action": "confirm", "users": [1, 2, 3, 4]})),
+            "user/staff/edit",
+            S::OK,
+        ),
+        r(
+            Method::PUT,
+            |n| format!("/api/users/{}/email", target(n)),
+            |n| Some(json!({"email": format!("moved{n}@example.org")})),
+            "user/staff/edit",
+            S::OK,
+        ),
+        r(
+            Method::PUT,
+            |n| format!("/api/users/{}/username", target(n)),
+            |n| Some(json!({"username": format!("target{n}")})),
+            "user/staff/edit",
+            S::OK,
+        ),
+        r(
+            Method::DELETE,
+            |n| format!("/api/users/{}/username", target(n)),
+            |_| None,
+            "user/staff/edit",
+            S::OK,
+        ),
+        r(
             Method::PUT,
             |n| format!("/api/users/{}/type", target(n)),
             |_| Some(json!({"type": "editor"})),
@@ -441,6 +470,47 @@ async fn every_route_answers_each_caller_as_spec_6_says() {
                     route.method, route.privilege, resp.status, want, resp.text
                 ));
             }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Holders of `administration-access` and nothing else (the seed's step) read every route
+/// that only reads, and are refused every change with the change's own privilege named.
+#[tokio::test]
+async fn administration_access_reads_every_read_route_and_changes_nothing() {
+    let mut failures = Vec::new();
+    let (api, callers) = world("administration-access").await;
+    let holder = callers[2].as_deref();
+    for route in routes() {
+        let reads = route.method == Method::GET
+            || [
+                "/api/check",
+                "/api/who-can",
+                "/api/filter",
+                "/access/v1/evaluation",
+            ]
+            .iter()
+            .any(|p| (route.path)(2) == *p);
+        let path = (route.path)(2);
+        let resp = api
+            .call(route.method.clone(), &path, holder, (route.body)(2))
+            .await;
+        let want = if reads {
+            route.ok
+        } else {
+            StatusCode::FORBIDDEN
+        };
+        if resp.status != want {
+            failures.push(format!(
+                "{} {path}: {} instead of {want}: {}",
+                route.method, resp.status, resp.text
+            ));
+        } else if !reads && !resp.text.contains(route.privilege) {
+            failures.push(format!(
+                "{} {path}: the refusal does not name `{}`: {}",
+                route.method, route.privilege, resp.text
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

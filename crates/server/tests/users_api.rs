@@ -419,6 +419,140 @@ async fn one_error_shape_for_bad_bodies() {
 }
 
 #[tokio::test]
+async fn email_and_username_change_with_conflicts_named() {
+    let api = Api::new().await;
+    let admin = api.admin().await;
+    api.user("ann@example.org", "user").await;
+    api.user("bob@example.org", "user").await;
+    let r = api
+        .put(
+            "/api/users/ann@example.org/email",
+            &admin,
+            json!({"email": "Ann.New@Example.org"}),
+        )
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(r.body["changed"], true);
+    assert_eq!(r.body["user"]["email"], "ann.new@example.org");
+    let r = api
+        .put(
+            "/api/users/ann.new@example.org/email",
+            &admin,
+            json!({"email": "bob@example.org"}),
+        )
+        .await
+        .expect(StatusCode::CONFLICT);
+    assert!(r.text.contains("bob@example.org"), "{}", r.text);
+    api.put(
+        "/api/users/ann.new@example.org/email",
+        &admin,
+        json!({"email": "not an email"}),
+    )
+    .await
+    .expect(StatusCode::UNPROCESSABLE_ENTITY);
+
+    let r = api
+        .put(
+            "/api/users/ann.new@example.org/username",
+            &admin,
+            json!({"username": "annie"}),
+        )
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(r.body["user"]["username"], "annie");
+    api.put(
+        "/api/users/bob@example.org/username",
+        &admin,
+        json!({"username": "ANNIE"}),
+    )
+    .await
+    .expect(StatusCode::CONFLICT);
+    let r = api
+        .call(
+            Method::DELETE,
+            "/api/users/ann.new@example.org/username",
+            Some(&admin),
+            None,
+        )
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(r.body["changed"], true);
+    assert!(r.body["user"]["username"].is_null());
+
+    // A user may not change their own login identity (it needs `user/staff/edit`).
+    let bob = api.login("bob@example.org").await;
+    let r = api
+        .put(
+            "/api/users/bob@example.org/email",
+            &bob,
+            json!({"email": "robert@example.org"}),
+        )
+        .await
+        .expect(StatusCode::FORBIDDEN);
+    assert!(r.text.contains("user/staff/edit"), "{}", r.text);
+}
+
+#[tokio::test]
+async fn bulk_actions_are_all_or_nothing() {
+    let api = Api::new().await;
+    let admin = api.admin().await;
+    let a = api.user("a@example.org", "user").await;
+    let b = api.user("b@example.org", "user").await;
+    let r = api
+        .post(
+            "/api/users/bulk",
+            &admin,
+            json!({"action": "add-entry", "entry": "editor", "users": [a, b]}),
+        )
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(r.body["action"], "add-entry editor");
+    assert_eq!(r.body["changed"].as_array().unwrap().len(), 2);
+    let r = api
+        .post(
+            "/api/users/bulk",
+            &admin,
+            json!({"action": "deactivate", "users": [a, 999, b]}),
+        )
+        .await
+        .expect(StatusCode::NOT_FOUND);
+    assert!(r.text.contains("999"), "{}", r.text);
+    let shown = api
+        .get("/api/users/a@example.org", &admin)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(shown.body["active"], true);
+    let r = api
+        .post(
+            "/api/users/bulk",
+            &admin,
+            json!({"action": "deactivate", "users": [a, b, a]}),
+        )
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(r.body["changed"].as_array().unwrap().len(), 2);
+    assert_eq!(r.body["unchanged"].as_array().unwrap().len(), 0);
+    for (body, needle) in [
+        (
+            json!({"action": "add-entry", "users": [a]}),
+            "needs the entry",
+        ),
+        (json!({"action": "explode", "users": [a]}), "`explode`"),
+        (json!({"action": "confirm", "users": []}), "no users"),
+        (
+            json!({"action": "confirm", "users": (1..=501).collect::<Vec<i64>>()}),
+            "at most 500",
+        ),
+    ] {
+        let r = api
+            .post("/api/users/bulk", &admin, body)
+            .await
+            .expect(StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.text.contains(needle), "{}", r.text);
+    }
+}
+
+#[tokio::test]
 async fn the_openapi_document_is_served_and_matches_the_committed_copy() {
     let api = Api::new().await;
     let r = api

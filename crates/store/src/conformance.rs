@@ -103,6 +103,7 @@ macro_rules! conformance_tests {
             user_update_bumps_version_and_updated,
             user_update_changes_every_field,
             user_update_conflicts_name_the_value,
+            user_update_moves_email_and_username_lookups,
             user_delete_removes_user_and_grants,
             user_password_hash_round_trips,
             user_password_schemes_filter_and_count,

@@ -13,7 +13,7 @@ use gatehouse_policy::{Effect, Privilege, RoleName};
 
 fn forbidden<T: std::fmt::Debug>(result: Result<T, CoreError>, privilege: &str) {
     match result {
-        Err(CoreError::Forbidden { privilege: p }) => assert_eq!(p, privilege),
+        Err(CoreError::Forbidden { privilege: p, .. }) => assert_eq!(p, privilege),
         other => panic!("expected a refusal naming `{privilege}`, got {other:?}"),
     }
 }
@@ -29,10 +29,7 @@ async fn administration_access_reads_what_the_panel_shows_and_changes_nothing() 
     let me = as_user(&reader);
 
     // Before the grant: a plain user reads none of it.
-    forbidden(
-        gh.list_users(&me, &UserQuery::default()).await,
-        "user/view",
-    );
+    forbidden(gh.list_users(&me, &UserQuery::default()).await, "user/view");
     forbidden(gh.list_roles(&me).await, "config/view");
 
     // The seed's step.
@@ -104,13 +101,19 @@ async fn administration_access_reads_what_the_panel_shows_and_changes_nothing() 
         .await,
         "config/edit",
     );
-    forbidden(gh.deactivate(&me, &UserRef::Id(other.id)).await, "user/staff/edit");
+    forbidden(
+        gh.deactivate(&me, &UserRef::Id(other.id)).await,
+        "user/staff/edit",
+    );
     forbidden(
         gh.create_service_token(&me, "mine", vec![admin_access.clone()])
             .await,
         "config/edit",
     );
-    let unchanged = gh.show_user(&operator(), &UserRef::Id(other.id)).await.unwrap();
+    let unchanged = gh
+        .show_user(&operator(), &UserRef::Id(other.id))
+        .await
+        .unwrap();
     assert_eq!(unchanged, other);
 
     // A deny of `administration-access` takes the reading away again.
@@ -122,10 +125,7 @@ async fn administration_access_reads_what_the_panel_shows_and_changes_nothing() 
     )
     .await
     .unwrap();
-    forbidden(
-        gh.list_users(&me, &UserQuery::default()).await,
-        "user/view",
-    );
+    forbidden(gh.list_users(&me, &UserQuery::default()).await, "user/view");
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
 //! `users ...`: create, change, list, search, show, delete, passwords, log in checks.
 
-use gatehouse_core::{CreateUser, Email, PasswordSource, Username};
+use gatehouse_core::{BulkAction, CreateUser, Email, PasswordSource, UserRef, Username};
 use gatehouse_policy::{Entry, ScopeFilter, TypeName};
 use serde_json::json;
 
@@ -86,6 +86,48 @@ pub async fn users(app: &App, cmd: UsersCmd) -> Result<(), Failure> {
             let (yes, no) = (
                 format!("roles of {} set", u.label()),
                 format!("roles of {} unchanged", u.label()),
+            );
+            emit_changed(app, done, yes, no);
+        }
+        UsersCmd::Bulk {
+            action,
+            entry,
+            users,
+        } => bulk(app, action, entry, users).await?,
+        UsersCmd::SetEmail { user, email } => {
+            let email = Email::new(&email)?;
+            let done = app
+                .services()
+                .await?
+                .set_email(&app.ctx, &user_ref(&user)?, email)
+                .await?;
+            let u = &done.0;
+            let (yes, no) = (
+                format!("email of user {} is now {}", u.id, u.email),
+                format!("email of user {} was already {}", u.id, u.email),
+            );
+            emit_changed(app, done, yes, no);
+        }
+        UsersCmd::SetUsername {
+            user,
+            username,
+            clear: _,
+        } => {
+            // clap makes sure that exactly one of USERNAME and --clear was given.
+            let username = username.as_deref().map(Username::new).transpose()?;
+            let done = app
+                .services()
+                .await?
+                .set_username(&app.ctx, &user_ref(&user)?, username)
+                .await?;
+            let u = &done.0;
+            let now = u
+                .username
+                .as_ref()
+                .map_or_else(|| "no username".to_owned(), |n| format!("username {n}"));
+            let (yes, no) = (
+                format!("user {} now has {now}", u.label()),
+                format!("user {} already had {now}", u.label()),
             );
             emit_changed(app, done, yes, no);
         }
@@ -345,6 +387,57 @@ async fn send_confirmation(app: &App, user: String) -> Result<(), Failure> {
     out.emit(
         &format!("confirmation link sent to {}", u.email),
         &json!({"sent": true, "user": u.view()}),
+    );
+    Ok(())
+}
+
+/// `users bulk ACTION [--entry E] USER...`: emails are looked up first (a read), then the
+/// one transaction acts on the ids.
+async fn bulk(
+    app: &App,
+    action: crate::cli::BulkActionArg,
+    entry: Option<String>,
+    users: Vec<String>,
+) -> Result<(), Failure> {
+    let entry = entry
+        .as_deref()
+        .map(|e| e.parse::<Entry>().map_err(|err| bad(err, "entry")))
+        .transpose()?;
+    let action = BulkAction::parse(action.name(), entry)?;
+    let gh = app.services().await?;
+    let mut ids = Vec::with_capacity(users.len());
+    for u in &users {
+        ids.push(match user_ref(u)? {
+            UserRef::Id(id) => id,
+            by_email => gh.show_user(&app.ctx, &by_email).await?.id,
+        });
+    }
+    let shown = action.to_string();
+    let out = gh.bulk_users(&app.ctx, &ids, action).await?;
+    let label = |list: &[gatehouse_core::User]| {
+        list.iter()
+            .map(|u| u.label())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut text = format!("{shown}: {} changed", out.changed.len());
+    if !out.changed.is_empty() {
+        text.push_str(&format!(" ({})", label(&out.changed)));
+    }
+    if !out.unchanged.is_empty() {
+        text.push_str(&format!(
+            "; {} already so ({})",
+            out.unchanged.len(),
+            label(&out.unchanged)
+        ));
+    }
+    app.out.emit(
+        &text,
+        &json!({
+            "action": shown,
+            "changed": out.changed.iter().map(gatehouse_core::User::view).collect::<Vec<_>>(),
+            "unchanged": out.unchanged.iter().map(gatehouse_core::User::view).collect::<Vec<_>>(),
+        }),
     );
     Ok(())
 }

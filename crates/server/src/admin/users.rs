@@ -502,7 +502,7 @@ pub async fn bulk(State(state): State<AppState>, form: AdminForm) -> Response {
         let outcome = state.0.gh.bulk_users(admin.ctx(), &ids, action).await?;
         Ok(format!(
             "{} of the {n} selected users changed; the others were already so",
-            outcome.changed
+            outcome.changed.len()
         ))
     }
     .await;

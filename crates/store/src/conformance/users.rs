@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use gatehouse_core::store::ConflictField;
-use gatehouse_core::{GrantFilter, NewUser, PasswordHash, Store, Tx, UserQuery};
+use gatehouse_core::{GrantFilter, NewUser, PasswordHash, Store, Tx, User, UserQuery};
 use gatehouse_policy::{Effect, Grant, GrantTarget};
 
 use super::{assert_conflict, at, begin, email, hash, named_user, new_user, privilege, username};
@@ -642,4 +642,65 @@ pub async fn insert_users_fails_whole_on_conflict(store: Arc<dyn Store>) {
             .unwrap()
             .is_empty());
     }
+}
+
+/// Changing a user's email and username moves every lookup with it: by email, by username,
+/// by either confusable skeleton, and the search index; the old values find nobody and are
+/// free for another account.
+pub async fn user_update_moves_email_and_username_lookups(store: Arc<dyn Store>) {
+    let mut tx = begin(&*store).await;
+    let mut ann = tx
+        .insert_user(&named_user("ann@example.org", "annie"))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = begin(&*store).await;
+    ann.email = email("anna@example.org");
+    ann.username = Some(username("AnnaK"));
+    let ann = tx.update_user(&ann).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = begin(&*store).await;
+    let by = |u: Option<User>| u.map(|u| u.id);
+    assert_eq!(
+        by(tx.user_by_email(&email("anna@example.org")).await.unwrap()),
+        Some(ann.id)
+    );
+    assert_eq!(
+        by(tx.user_by_email(&email("ann@example.org")).await.unwrap()),
+        None
+    );
+    assert_eq!(
+        by(tx.user_by_username(&username("annak")).await.unwrap()),
+        Some(ann.id)
+    );
+    assert_eq!(
+        by(tx.user_by_username(&username("annie")).await.unwrap()),
+        None
+    );
+    let skeleton = gatehouse_core::text::email_skeleton("anna@example.org");
+    assert_eq!(
+        by(tx.user_by_skeleton(&skeleton).await.unwrap()),
+        Some(ann.id)
+    );
+    let old = gatehouse_core::text::email_skeleton("ann@example.org");
+    assert_eq!(by(tx.user_by_skeleton(&old).await.unwrap()), None);
+    let name_skeleton = gatehouse_core::text::username_skeleton("AnnaK");
+    assert_eq!(
+        by(tx.user_by_username_skeleton(&name_skeleton).await.unwrap()),
+        Some(ann.id)
+    );
+    let search = |text: &str| UserQuery {
+        text: Some(text.to_owned()),
+        ..UserQuery::default()
+    };
+    assert_eq!(tx.list_users(&search("anna@")).await.unwrap().total, 1);
+    assert_eq!(tx.list_users(&search("annak")).await.unwrap().total, 1);
+    assert_eq!(tx.list_users(&search("annie")).await.unwrap().total, 0);
+    // The old values are free again.
+    tx.insert_user(&named_user("ann@example.org", "annie"))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
 }
