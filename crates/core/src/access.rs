@@ -552,6 +552,7 @@ impl Gatehouse {
             if !allowed {
                 return Ok(Err(CoreError::Forbidden {
                     privilege: "check/any".into(),
+                    user: None,
                 }));
             }
         }

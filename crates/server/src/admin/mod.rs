@@ -244,9 +244,10 @@ pub(crate) fn ui_words(e: &CoreError) -> String {
         CoreError::NotFound { what, value, .. } => {
             format!("{what} “{}” not found", gatehouse_core::text::shorten(value))
         }
-        CoreError::Forbidden { privilege } => {
-            format!("not allowed: this needs the privilege “{privilege}”")
-        }
+        CoreError::Forbidden { privilege, user } => match user {
+            Some(u) => format!("not allowed on {u}: this needs the privilege “{privilege}”"),
+            None => format!("not allowed: this needs the privilege “{privilege}”"),
+        },
         other => other.to_string(),
     };
     plain(&raw)
