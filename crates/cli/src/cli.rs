@@ -657,7 +657,9 @@ pub struct CheckArgs {
         help = r#"The item as JSON: {"dataset":"eprint","status":"buffer","owners":[3],"fields":{"divisions":["law"]}}"#
     )]
     pub item: Option<String>,
-    /// Print the chain of reasons for people.
+    /// Explain: the mask in words, the reasons, and every step of the walk that touched the
+    /// privilege (type and own entries, `-p` removals, grants, denies, public,
+    /// superuser-access). Refuses an item status its dataset does not have.
     #[arg(long)]
     pub explain: bool,
 }

@@ -343,6 +343,109 @@ fn check_json_shape_exit_codes_and_bad_input() {
 }
 
 #[test]
+fn explain_shows_the_walk_with_a_removal_and_a_deny() {
+    let env = Env::new();
+    env.user("u@example.org", &[]);
+    env.run(&["roles", "add", "u@example.org", "-create_eprint"])
+        .ok();
+    let text = env.run(&[
+        "check",
+        "--user",
+        "u@example.org",
+        "create_eprint",
+        "--explain",
+    ]);
+    text.code(3)
+        .out_contains("denied create_eprint: mask 0")
+        .out_contains("0 = not allowed: no bit is set")
+        .out_contains("removed by `-create_eprint` in the user's own entry 1")
+        .out_contains(
+            "1. [user type] added `create_eprint`: `create_eprint` in role `deposit`",
+        )
+        .out_contains(
+            "2. [own entries] removed `create_eprint`: `-create_eprint` in the user's own entry 1 -> not held",
+        );
+    let json = env
+        .run(&[
+            "check",
+            "--user",
+            "u@example.org",
+            "create_eprint",
+            "--explain",
+            "--json",
+        ])
+        .code(3)
+        .json();
+    assert_eq!(json["allowed"], false);
+    assert_eq!(json["mask_words"][0], "0 = not allowed: no bit is set");
+    let steps = json["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 2, "{steps:?}");
+    assert_eq!(steps[1]["kind"], "removed");
+    assert_eq!(steps[1]["stage"], "own_entries");
+    assert_eq!(steps[1]["held_after"], false);
+
+    // A deny shows as its own step, and the mask in words.
+    env.run(&["access", "deny", "eprint/edit", "user", "u@example.org"])
+        .ok();
+    let owned = r#"{"dataset":"eprint","status":"inbox","owners":[1]}"#;
+    let id = env
+        .run(&["users", "show", "u@example.org", "--json"])
+        .ok()
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let owned = owned.replace("[1]", &format!("[{id}]"));
+    env.run(&[
+        "check",
+        "--user",
+        "u@example.org",
+        "eprint/edit",
+        "--item",
+        &owned,
+        "--explain",
+    ])
+    .code(3)
+    .out_contains(
+        "[denies] denied `eprint/inbox/edit:owner`: deny of `eprint/edit` to the user -> not held",
+    );
+    env.run(&[
+        "check",
+        "--user",
+        "u@example.org",
+        "eprint/view",
+        "--item",
+        &owned,
+        "--explain",
+    ])
+    .ok()
+    .out_contains("4 = owner: the user owns the item and holds the `:owner` form");
+
+    // A status the dataset does not have is refused by explain, naming the valid ones; a
+    // plain check ignores it.
+    let limbo = r#"{"dataset":"eprint","status":"limbo"}"#;
+    env.run(&[
+        "check",
+        "--user",
+        "u@example.org",
+        "eprint/view",
+        "--item",
+        limbo,
+        "--explain",
+    ])
+    .code(2)
+    .err_contains("status `limbo` is not a status of dataset `eprint`; use one of `inbox`, `buffer`, `archive`, `deletion`");
+    env.run(&[
+        "check",
+        "--user",
+        "u@example.org",
+        "eprint/view",
+        "--item",
+        limbo,
+    ])
+    .code(3);
+}
+
+#[test]
 fn inactive_users_hold_only_public_privileges() {
     let env = Env::new();
     env.user("a@example.org", &["--type", "admin"]);

@@ -23,6 +23,8 @@ pub struct Explanation {
     /// Every step of the walk that touched a string the check tests (the privilege and its
     /// `:owner` and `:editor` forms, and their `<dataset>/<status>/...` forms on an item with
     /// a status), in walk order. Empty for an anonymous visitor whose privilege is not public.
+    /// The walk is about what the user holds; whether they are active, own the item or have
+    /// it in their editorial scope are facts of the check, which the decision's reasons give.
     pub steps: Vec<WalkStep>,
 }
 

@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use gatehouse_policy::{
     mask_words, CompiledPolicy, Effect, Entry, Explanation, Grant, GrantTarget, Item, Owner,
-    PolicyConfig, ReasonKind, ScopeFilter, StepKind, UserFacts, UserId, WalkStage, WalkStep,
+    PolicyConfig, ReasonKind, ScopeFilter, StepKind, SystemRole, UserFacts, UserId, WalkStage,
+    WalkStep,
 };
 
 const ME: i64 = 1;
@@ -209,6 +210,61 @@ fn public_privileges_show_their_definition() {
     assert!(e.steps[0].source.contains("built-in public privilege"));
     let e = p.explain_anonymous("config/edit", None);
     assert!(e.steps.is_empty() && !e.decision.allowed);
+
+    // A deny to `any_user` takes a public privilege from everybody, logged in or not, and
+    // an allow grant to `authenticated_user` shows as a grant.
+    let grant = |effect, priv_: &str, sr| Grant {
+        effect,
+        privilege: priv_.parse().unwrap(),
+        target: GrantTarget::SystemRole(sr),
+    };
+    let p = policy(
+        None,
+        &[
+            grant(Effect::Deny, "eprint/archive/view", SystemRole::AnyUser),
+            grant(Effect::Allow, "toolbox", SystemRole::AuthenticatedUser),
+        ],
+    );
+    let e = p.explain_anonymous("eprint/archive/view", None);
+    assert_eq!(e.decision.mask, 0);
+    assert_eq!(
+        on(&e, "eprint/archive/view"),
+        [
+            (WalkStage::Denies, StepKind::Denied, false),
+            (WalkStage::Public, StepKind::PublicDenied, false),
+        ]
+    );
+    assert_eq!(
+        e.steps[0].source,
+        "deny of `eprint/archive/view` to system role `any_user`"
+    );
+    let u = user("user", &[]);
+    let e = explain(&p, &u, "eprint/archive/view", None);
+    assert_eq!(e.decision.mask, 0);
+    assert_eq!(
+        on(&e, "eprint/archive/view"),
+        [
+            (WalkStage::Denies, StepKind::Denied, false),
+            (WalkStage::Public, StepKind::PublicDenied, false),
+        ]
+    );
+    // `deposit` gave her the `:owner` form; the deny covers it too.
+    assert_eq!(
+        on(&e, "eprint/archive/view:owner"),
+        [
+            (WalkStage::UserType, StepKind::Added, true),
+            (WalkStage::Denies, StepKind::Denied, false),
+        ]
+    );
+    let e = explain(&p, &u, "toolbox", None);
+    assert_eq!(
+        on(&e, "toolbox"),
+        [(WalkStage::Grants, StepKind::Added, true)]
+    );
+    assert_eq!(
+        e.steps[0].source,
+        "allow grant of `toolbox` to system role `authenticated_user`"
+    );
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! `/api/check`, `/api/check/batch`, roles, grants, service tokens and history.
+//! `/api/check`, `/api/explain`, `/api/check/batch`, roles, grants, service tokens and history.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -12,8 +12,8 @@ use utoipa::IntoParams;
 
 use crate::dto::{
     BatchRequest, BatchResponse, BatchResult, Changed, CheckRequest, CheckResponse,
-    CreateRoleRequest, GrantOut, GrantRequest, HistoryOut, RemoveGrantRequest, RoleCreated,
-    RoleOut, TargetIn, TokenOut, TokenRequest,
+    CreateRoleRequest, ExplainResponse, GrantOut, GrantRequest, HistoryOut, RemoveGrantRequest,
+    RoleCreated, RoleOut, TargetIn, TokenOut, TokenRequest,
 };
 use crate::error::{ApiError, ApiJson, ApiQuery, ErrorBody, ErrorDetail};
 use crate::{AppState, Caller};
@@ -59,6 +59,28 @@ pub async fn check(
         .await?;
     state.0.metrics.check(d.allowed);
     Ok(Json(d.into()))
+}
+
+/// Explain a decision for people: the answer `/api/check` gives, each set bit in words, and
+/// every step of the walk that touched the privilege (type and own entries, `-p` removals,
+/// grants, denies, public, `superuser-access`). Authorized as `/api/check`. Unlike a check,
+/// an item status its dataset does not have is refused (422, naming the valid statuses).
+#[utoipa::path(post, path = "/api/explain", tag = "check", request_body = CheckRequest,
+    responses((status = 200, body = ExplainResponse), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn explain(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<CheckRequest>,
+) -> Result<Json<ExplainResponse>, ApiError> {
+    let (subject, privilege, item) = check_args(&caller, req)?;
+    let e = state
+        .0
+        .gh
+        .explain(&caller.ctx, subject.as_ref(), &privilege, item.as_ref())
+        .await?;
+    Ok(Json(e.into()))
 }
 
 /// Many checks at once (up to 1000), answered in order; one bad check does not fail the rest.

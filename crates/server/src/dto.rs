@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use gatehouse_core::{Credential, GrantView, HistoryEvent, PrivilegesView, User};
-use gatehouse_policy::{Decision, Item, Owner, UserId};
+use gatehouse_policy::{Decision, Explanation, Item, Owner, UserId};
 use gatehouse_policy::{HeldListing, RoleListing};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -227,7 +227,7 @@ pub struct CheckRequest {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReasonOut {
     /// `public`, `user`, `superuser`, `owner`, `editor`, `not_owner`, `out_of_scope`,
-    /// `denied`, `not_granted`, `inactive`.
+    /// `denied`, `removed`, `not_granted`, `inactive`.
     pub kind: String,
     /// The bit it set (1, 2, 4, 8), or 0.
     pub bit: u8,
@@ -273,6 +273,59 @@ impl From<Decision> for CheckResponse {
                     bit: r.bit,
                     privilege: r.privilege,
                     source: r.source,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// One step of the walk that touched a string a check tests (`POST /api/explain`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WalkStepOut {
+    /// Where in the walk, in walk order: `user_type`, `own_entries`, `grants`, `denies`,
+    /// `public`, `superuser`.
+    pub stage: String,
+    /// What it did: `added`, `already_held` (no effect), `removed` (a `-p`), `not_held` (a
+    /// `-p` with no effect), `denied`, `public`, `public_denied`, `superuser`,
+    /// `superuser_denied`.
+    pub kind: String,
+    /// The string it touched: the privilege, its `:owner` or `:editor` form, or one of their
+    /// `<dataset>/<status>/...` forms.
+    pub privilege: String,
+    /// The entry, grant, deny or definition, in words, with where it is written.
+    pub source: String,
+    /// Whether the user has the string after this step.
+    pub held_after: bool,
+}
+
+/// The decision as `/api/check` gives it, each set bit in words, and the walk.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExplainResponse {
+    /// The decision, field for field as `/api/check` answers it.
+    #[serde(flatten)]
+    pub decision: CheckResponse,
+    /// Each set bit of the mask in words, e.g. `8 = editor: the user may act on items in
+    /// their editorial scope (holds the `:editor` form)`; `0 = not allowed: ...` for 0.
+    pub mask_words: Vec<String>,
+    /// Every step of the walk that touched the privilege, in order.
+    pub steps: Vec<WalkStepOut>,
+}
+
+impl From<Explanation> for ExplainResponse {
+    fn from(e: Explanation) -> Self {
+        let mask_words = e.mask_words().into_iter().map(str::to_owned).collect();
+        ExplainResponse {
+            decision: e.decision.into(),
+            mask_words,
+            steps: e
+                .steps
+                .into_iter()
+                .map(|s| WalkStepOut {
+                    stage: s.stage.as_str().to_owned(),
+                    kind: s.kind.as_str().to_owned(),
+                    privilege: s.privilege,
+                    source: s.source,
+                    held_after: s.held_after,
                 })
                 .collect(),
         }

@@ -427,6 +427,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/password/forgot", post(api_session::forgot))
         .route("/api/password/reset", post(api_session::reset))
         .route("/api/check", post(api_access::check))
+        .route("/api/explain", post(api_access::explain))
         .route("/api/users", get(api_users::list).post(api_users::create))
         .route(
             "/api/users/{user}",

@@ -82,7 +82,7 @@ impl Modify for BearerAuth {
     paths(
         api_session::login, api_session::logout, api_session::me, api_session::confirm,
         api_session::forgot, api_session::reset, api_session::healthz, api_session::readyz,
-        api_access::check, api_access::batch, api_access::roles, api_access::role, api_access::create_role,
+        api_access::check, api_access::explain, api_access::batch, api_access::roles, api_access::role, api_access::create_role,
         api_access::grants, api_access::grant, api_access::remove_grant, api_access::tokens,
         api_access::create_token, api_access::revoke_token, api_access::history,
         api_users::list, api_users::create, api_users::show, api_users::profile, api_users::delete,

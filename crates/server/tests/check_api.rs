@@ -451,3 +451,87 @@ async fn a_reloaded_policy_file_changes_the_next_check_and_a_bad_one_is_refused(
         "the previous policy stays in force"
     );
 }
+
+/// `POST /api/explain` (issue 15): the check's answer, the mask in words, and the walk with a
+/// `-p` removal; authorized as `/api/check`; a status the dataset lacks is refused.
+#[tokio::test]
+async fn explain_shows_the_walk_and_refuses_an_unknown_status() {
+    let api = Api::new().await;
+    api.user("dep@example.org", "user").await;
+    api.user("other@example.org", "user").await;
+    api.gh()
+        .add_entry(
+            &common::operator(),
+            &gatehouse_core::UserRef::Email("dep@example.org".into()),
+            "-create_eprint".parse().unwrap(),
+        )
+        .await
+        .unwrap();
+    let dep = api.login("dep@example.org").await;
+    let r = api
+        .post("/api/explain", &dep, json!({"privilege": "create_eprint"}))
+        .await
+        .expect(StatusCode::OK);
+    // The check's fields, as `/api/check` gives them.
+    let check = api
+        .post("/api/check", &dep, json!({"privilege": "create_eprint"}))
+        .await
+        .expect(StatusCode::OK);
+    for field in [
+        "allowed", "mask", "public", "user", "owner", "editor", "reasons",
+    ] {
+        assert_eq!(r.body[field], check.body[field], "{field}");
+    }
+    assert_eq!(
+        r.body["mask_words"],
+        json!(["0 = not allowed: no bit is set"])
+    );
+    let steps = r.body["steps"].as_array().unwrap();
+    let kinds: Vec<&str> = steps.iter().map(|s| s["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["added", "removed"]);
+    assert_eq!(steps[1]["stage"], "own_entries");
+    assert_eq!(steps[1]["held_after"], false);
+    assert_eq!(
+        steps[1]["source"],
+        "`-create_eprint` in the user's own entry 1"
+    );
+    assert_eq!(r.body["reasons"][0]["kind"], "removed");
+
+    // The mask in words, for each set bit.
+    let r = api
+        .post(
+            "/api/explain",
+            &dep,
+            json!({"privilege": "eprint/view", "item": {"dataset": "eprint", "status": "archive"}}),
+        )
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(r.body["mask"], 1);
+    assert_eq!(
+        r.body["mask_words"],
+        json!(["1 = public: anybody may do this, logged in or not"])
+    );
+
+    // Authorized as check: another user needs `check/any`.
+    let other = api
+        .post(
+            "/api/explain",
+            &dep,
+            json!({"user": "other@example.org", "privilege": "create_eprint"}),
+        )
+        .await;
+    assert_eq!(other.expect(StatusCode::FORBIDDEN).code(), "forbidden");
+
+    // `limbo` is no status of `eprint`: 422 naming it and the valid ones.
+    let limbo = api
+        .post(
+            "/api/explain",
+            &dep,
+            json!({"privilege": "eprint/view", "item": {"dataset": "eprint", "status": "limbo"}}),
+        )
+        .await
+        .expect(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(limbo.text.contains(
+        "status `limbo` is not a status of dataset `eprint`; use one of `inbox`, `buffer`, `archive`, `deletion`"
+    ), "{}", limbo.text);
+}

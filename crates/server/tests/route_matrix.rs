@@ -295,6 +295,13 @@ fn routes() -> Vec<Route> {
             S::OK,
         ),
         r(
+            Method::POST,
+            |_| "/api/explain".into(),
+            |n| Some(json!({"user": target(n), "privilege": "eprint/view"})),
+            "check/any",
+            S::OK,
+        ),
+        r(
             Method::GET,
             |n| format!("/api/users/{}/effective", target(n)),
             |_| None,
@@ -383,7 +390,7 @@ async fn world(privilege: &str) -> (Api, [Option<String>; 4]) {
 #[tokio::test]
 async fn open_routes_answer_everyone() {
     let (api, callers) = world("status").await;
-    let open: [(Method, &str, Option<Value>, StatusCode); 7] = [
+    let open: [(Method, &str, Option<Value>, StatusCode); 8] = [
         (Method::GET, "/healthz", None, StatusCode::OK),
         (Method::GET, "/readyz", None, StatusCode::OK),
         (Method::GET, "/api/openapi.json", None, StatusCode::OK),
@@ -391,6 +398,12 @@ async fn open_routes_answer_everyone() {
         (
             Method::POST,
             "/api/check",
+            Some(json!({"privilege": "eprint/archive/view"})),
+            StatusCode::OK,
+        ),
+        (
+            Method::POST,
+            "/api/explain",
             Some(json!({"privilege": "eprint/archive/view"})),
             StatusCode::OK,
         ),
@@ -457,9 +470,9 @@ async fn every_route_answers_each_caller_as_spec_6_says() {
                 "superuser",
             ][n];
             let want = match n {
-                // `/api/check` takes anonymous visitors (SPEC 7.15): asking about a user is
-                // refused to them like to anyone without `check/any`.
-                0 if path == "/api/check" => StatusCode::FORBIDDEN,
+                // `/api/check` (and `/api/explain`) take anonymous visitors (SPEC 7.15):
+                // asking about a user is refused to them like to anyone without `check/any`.
+                0 if path == "/api/check" || path == "/api/explain" => StatusCode::FORBIDDEN,
                 0 => StatusCode::UNAUTHORIZED,
                 1 => StatusCode::FORBIDDEN,
                 _ => route.ok,
