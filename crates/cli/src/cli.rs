@@ -751,7 +751,25 @@ pub struct HistoryArgs {
     /// Only changes at or after this time (RFC 3339, or a date YYYY-MM-DD).
     #[arg(long)]
     pub since: Option<String>,
-    /// At most this many, newest last (0 = all).
+    /// Only changes before this time (RFC 3339, or a date YYYY-MM-DD: before that day).
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Only changes whose actor contains this text (ASCII case ignored), e.g. `ann@`.
+    #[arg(long, value_name = "TEXT")]
+    pub actor: Option<String>,
+    /// Only changes whose target contains this text (ASCII case ignored).
+    #[arg(long, value_name = "TEXT")]
+    pub target: Option<String>,
+    /// Only changes of exactly this action, e.g. `user.create`, `grant.allow`.
+    #[arg(long)]
+    pub action: Option<String>,
+    /// Skip this many of the newest matches (page n of size s: --offset n*s).
+    #[arg(long, default_value_t = 0)]
+    pub offset: u64,
+    /// At most this many, the newest (0 = all).
     #[arg(long, default_value_t = 100)]
     pub limit: u64,
+    /// Print the newest first (otherwise oldest first).
+    #[arg(long)]
+    pub newest_first: bool,
 }

@@ -620,6 +620,28 @@ fn set_email_and_set_username_change_the_identity_and_name_clashes() {
             "user.set_username"
         ]
     );
+    // Filters and paging: the newest username change only, out of two.
+    let newest = env
+        .run(&[
+            "history",
+            "--action",
+            "user.set_username",
+            "--target",
+            "ANN.NEW",
+            "--newest-first",
+            "--limit",
+            "1",
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(newest[0]["details"]["after"], serde_json::Value::Null);
+    env.run(&["history", "--action", "user.set_username", "--limit", "1"])
+        .ok()
+        .out_contains("1 of 2 events");
+    env.run(&["history", "--until", "soon"])
+        .code(2)
+        .err_contains("--until");
 }
 
 #[test]

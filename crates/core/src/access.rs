@@ -12,7 +12,7 @@ use crate::decision::{Asker, Facts};
 use crate::error::CoreError;
 use crate::service::{Actor, Changed, Context, Gatehouse, UserRef};
 use crate::snapshot::Snapshot;
-use crate::store::{GrantFilter, HistoryFilter};
+use crate::store::{GrantFilter, HistoryFilter, Page};
 use crate::user::{HistoryEvent, StoredRole, User};
 
 /// Who a grant is for, as named by a caller.
@@ -596,35 +596,73 @@ impl Gatehouse {
     }
 
     /// History events (`history`): staff need `staff/history_search`; users see their own
-    /// with `user/history:owner`.
+    /// with `user/history:owner`; the panel's readers `administration-access`. One page as
+    /// [`HistoryFilter`] describes it.
     pub async fn history(
         &self,
         ctx: &Context,
         user: Option<&UserRef>,
-        mut filter: HistoryFilter,
+        filter: HistoryFilter,
     ) -> Result<Vec<HistoryEvent>, CoreError> {
         let mut tx = self.begin_read().await?;
+        let filter = self.history_filter(tx.as_mut(), ctx, user, filter).await?;
+        Ok(tx.history(&filter).await?)
+    }
+
+    /// [`Gatehouse::history`] with the number of every match, for page numbers (one read
+    /// transaction, so the two agree).
+    pub async fn history_page(
+        &self,
+        ctx: &Context,
+        user: Option<&UserRef>,
+        filter: HistoryFilter,
+    ) -> Result<Page<HistoryEvent>, CoreError> {
+        let mut tx = self.begin_read().await?;
+        let filter = self.history_filter(tx.as_mut(), ctx, user, filter).await?;
+        let items = tx.history(&filter).await?;
+        let total = tx.count_history(&filter).await?;
+        Ok(Page { items, total })
+    }
+
+    /// Checks the filter's texts, authorizes reading the history (of `user`, when given) and
+    /// narrows the filter to that user.
+    async fn history_filter(
+        &self,
+        tx: &mut dyn crate::store::Tx,
+        ctx: &Context,
+        user: Option<&UserRef>,
+        mut filter: HistoryFilter,
+    ) -> Result<HistoryFilter, CoreError> {
+        for (field, text) in [
+            ("actor", &filter.actor),
+            ("target", &filter.target),
+            ("action", &filter.action),
+        ] {
+            if let Some(t) = text {
+                crate::text::check_line(field, t, crate::text::SEARCH_CHARS_MAX)?;
+            }
+        }
         match user {
             Some(u) => {
-                let target = self.find_user(tx.as_mut(), u).await?;
+                let target = self.find_user(tx, u).await?;
                 filter.user_id = Some(target.id);
                 let owners = [target.id];
                 let item = ItemRef::new("user").owned_by(&owners);
                 if self
-                    .authorize(tx.as_mut(), ctx, "user/history", Some(&item))
+                    .authorize(tx, ctx, "user/history", Some(&item))
                     .await
                     .is_err()
                 {
-                    self.authorize_read(tx.as_mut(), ctx, "staff/history_search", None)
+                    self.authorize_read(tx, ctx, "staff/history_search", None)
                         .await?;
                 }
             }
             None => {
-                self.authorize_read(tx.as_mut(), ctx, "staff/history_search", None)
+                self.authorize_read(tx, ctx, "staff/history_search", None)
                     .await?
             }
         }
-        Ok(tx.history(&filter).await?)
+        Ok(filter)
     }
 }
 

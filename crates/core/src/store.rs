@@ -278,15 +278,35 @@ pub struct GrantFilter {
     pub effect: Option<Effect>,
 }
 
-/// Which history events to list.
+/// Which history events to list, and which page of them.
+///
+/// Paging counts from the newest event: `offset` skips the newest `offset` matches and
+/// `limit` takes the next `limit`, so page `n` of size `s` is `offset = n * s` whatever
+/// order it is shown in. The page comes back oldest first, or newest first with
+/// `newest_first`. With neither `offset` nor `newest_first`, `limit` gives the latest events
+/// oldest first, as it always did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HistoryFilter {
     /// Only events about this user.
     pub user_id: Option<UserId>,
     /// Only events at or after this time.
     pub since: Option<DateTime<Utc>>,
-    /// At most this many (newest last); 0 means no limit.
+    /// Only events before this time (exclusive, so `since`..`until` ranges do not overlap).
+    pub until: Option<DateTime<Utc>>,
+    /// Only events whose actor (`user ann@example.org (id 3)`, `operator root`) contains
+    /// this text, ignoring ASCII case.
+    pub actor: Option<String>,
+    /// Only events whose target (an email, `role editor`, a token name) contains this text,
+    /// ignoring ASCII case.
+    pub target: Option<String>,
+    /// Only events of exactly this action (`user.create`, `grant.allow`, ...).
+    pub action: Option<String>,
+    /// Skip this many of the newest matches.
+    pub offset: u64,
+    /// At most this many; 0 means no limit.
     pub limit: u64,
+    /// Show the page newest first (otherwise oldest first).
+    pub newest_first: bool,
 }
 
 /// What a credential is for.
@@ -539,8 +559,10 @@ pub trait Tx: Send {
         }
         Ok(())
     }
-    /// Lists history events, oldest first.
+    /// Lists one page of history events (see [`HistoryFilter`] for paging and order).
     async fn history(&mut self, filter: &HistoryFilter) -> Result<Vec<HistoryEvent>, StoreError>;
+    /// How many events match `filter`'s conditions (its `offset`, `limit` and order aside).
+    async fn count_history(&mut self, filter: &HistoryFilter) -> Result<u64, StoreError>;
 
     /// Stores a credential; `Conflict` if a service token of that name exists.
     async fn insert_credential(

@@ -403,33 +403,62 @@ pub struct HistoryQuery {
     user: Option<String>,
     /// Only changes at or after this time (RFC 3339).
     since: Option<DateTime<Utc>>,
-    /// At most this many, newest last (default 100).
+    /// Only changes before this time (RFC 3339).
+    until: Option<DateTime<Utc>>,
+    /// Only changes whose actor contains this text (ASCII case ignored).
+    actor: Option<String>,
+    /// Only changes whose target contains this text (ASCII case ignored).
+    target: Option<String>,
+    /// Only changes of exactly this action, e.g. `user.create`.
+    action: Option<String>,
+    /// Skip this many of the newest matches.
+    #[serde(default)]
+    offset: u64,
+    /// At most this many, the newest (default 100, at most 1000).
     limit: Option<u64>,
+    /// The page newest first (default: oldest first).
+    #[serde(default)]
+    newest_first: bool,
 }
 
 /// Who changed what, when, through which channel (`staff/history_search`, or one's own
 /// with `user/history:owner`).
 #[utoipa::path(get, path = "/api/history", tag = "history", params(HistoryQuery),
-    responses((status = 200, body = [HistoryOut]), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = [HistoryOut], headers(("X-Total-Count" = u64, description = "how many events match, for page numbers"))),
+        (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn history(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(q): ApiQuery<HistoryQuery>,
-) -> Result<Json<Vec<HistoryOut>>, ApiError> {
+) -> Result<Response, ApiError> {
     caller.require()?;
     let who = q.user.as_deref().map(str::parse::<UserRef>).transpose()?;
-    let events = state
+    let page = state
         .0
         .gh
-        .history(
+        .history_page(
             &caller.ctx,
             who.as_ref(),
             HistoryFilter {
                 user_id: None,
                 since: q.since,
-                limit: q.limit.unwrap_or(100),
+                until: q.until,
+                actor: q.actor,
+                target: q.target,
+                action: q.action,
+                offset: q.offset,
+                limit: q.limit.unwrap_or(100).clamp(1, 1000),
+                newest_first: q.newest_first,
             },
         )
         .await?;
-    Ok(Json(events.into_iter().map(Into::into).collect()))
+    let events: Vec<HistoryOut> = page.items.into_iter().map(Into::into).collect();
+    Ok((
+        [(
+            axum::http::HeaderName::from_static("x-total-count"),
+            page.total.to_string(),
+        )],
+        Json(events),
+    )
+        .into_response())
 }

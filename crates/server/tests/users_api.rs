@@ -553,6 +553,44 @@ async fn bulk_actions_are_all_or_nothing() {
 }
 
 #[tokio::test]
+async fn history_filters_and_pages_with_a_total() {
+    let api = Api::new().await;
+    let admin = api.admin().await;
+    for e in ["h1@example.org", "h2@example.org", "h3@example.org"] {
+        api.post("/api/users", &admin, json!({"email": e}))
+            .await
+            .expect(StatusCode::CREATED);
+    }
+    let r = api
+        .get(
+            "/api/history?action=user.create&target=h&limit=2&offset=0&newest_first=true",
+            &admin,
+        )
+        .await
+        .expect(StatusCode::OK);
+    let targets: Vec<&str> = r
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["target"].as_str().unwrap())
+        .collect();
+    assert_eq!(targets, ["h3@example.org", "h2@example.org"]);
+    assert_eq!(r.headers.get("x-total-count").unwrap(), "3");
+    let r = api
+        .get(
+            "/api/history?actor=ADMIN@example&action=user.create&limit=10",
+            &admin,
+        )
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(r.body.as_array().unwrap().len(), 3);
+    api.get("/api/history?until=yesterday", &admin)
+        .await
+        .expect(StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
 async fn the_openapi_document_is_served_and_matches_the_committed_copy() {
     let api = Api::new().await;
     let r = api

@@ -35,6 +35,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod credentials;
+mod history;
 mod oidc;
 mod policy;
 mod search;
@@ -53,6 +54,7 @@ use gatehouse_policy::{Privilege, RoleName};
 
 pub use credentials::*;
 pub use gatehouse_core::Store;
+pub use history::*;
 pub use oidc::*;
 pub use policy::*;
 pub use search::*;
@@ -134,6 +136,8 @@ macro_rules! conformance_tests {
             policy_generation_follows_roles_and_role_grants,
             history_round_trips_oldest_first,
             history_filters_user_since_limit,
+            history_filters_actor_target_action_and_time,
+            history_pages_from_the_newest_both_ways,
             credential_insert_and_find_by_hash,
             credential_expiry_is_checked_at_now,
             service_token_name_conflicts,

@@ -70,6 +70,24 @@ async fn administration_access_reads_what_the_panel_shows_and_changes_nothing() 
     gh.history(&me, Some(&UserRef::Id(other.id)), HistoryFilter::default())
         .await
         .unwrap();
+    // History pages with filters and a total.
+    let page = gh
+        .history_page(
+            &me,
+            None,
+            HistoryFilter {
+                action: Some("user.create".into()),
+                actor: Some("OPERATOR".into()),
+                limit: 1,
+                newest_first: true,
+                ..HistoryFilter::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.total, 2);
+    assert_eq!(page.items.len(), 1);
+    assert_eq!(page.items[0].target, "other@example.org");
     let tokens = gh.list_service_tokens(&me).await.unwrap();
     assert_eq!(tokens.len(), 1);
     assert!(gh.list_clients(&me).await.unwrap().is_empty());

@@ -58,6 +58,10 @@ pub async fn privileges(app: &App, user: &str) -> Result<(), Failure> {
 }
 
 fn parse_since(s: &str) -> Result<DateTime<Utc>, Failure> {
+    parse_time(s, "--since")
+}
+
+fn parse_time(s: &str, flag: &str) -> Result<DateTime<Utc>, Failure> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Ok(t.with_timezone(&Utc));
     }
@@ -67,7 +71,7 @@ fn parse_since(s: &str) -> Result<DateTime<Utc>, Failure> {
         .map(|d| d.and_utc())
         .ok_or_else(|| {
             Failure::Usage(format!(
-                "invalid time `{s}` for --since; use a date like 2026-11-01 or an RFC 3339 time like 2026-11-01T12:00:00Z"
+                "invalid time `{s}` for {flag}; use a date like 2026-11-01 or an RFC 3339 time like 2026-11-01T12:00:00Z"
             ))
         })
 }
@@ -75,20 +79,32 @@ fn parse_since(s: &str) -> Result<DateTime<Utc>, Failure> {
 /// `history`
 pub async fn history(app: &App, args: HistoryArgs) -> Result<(), Failure> {
     let since = args.since.as_deref().map(parse_since).transpose()?;
+    let until = args
+        .until
+        .as_deref()
+        .map(|s| parse_time(s, "--until"))
+        .transpose()?;
     let who = args.user.as_deref().map(user_ref).transpose()?;
-    let events = app
+    let page = app
         .services()
         .await?
-        .history(
+        .history_page(
             &app.ctx,
             who.as_ref(),
             HistoryFilter {
                 user_id: None,
                 since,
+                until,
+                actor: args.actor,
+                target: args.target,
+                action: args.action,
+                offset: args.offset,
                 limit: args.limit,
+                newest_first: args.newest_first,
             },
         )
         .await?;
+    let events = page.items;
     let mut s = String::new();
     for e in &events {
         let _ = writeln!(
@@ -102,7 +118,7 @@ pub async fn history(app: &App, args: HistoryArgs) -> Result<(), Failure> {
             e.details
         );
     }
-    let _ = write!(s, "{} events", events.len());
+    let _ = write!(s, "{} of {} events", events.len(), page.total);
     app.out.emit(&s, &events);
     Ok(())
 }

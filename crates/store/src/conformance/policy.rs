@@ -609,6 +609,7 @@ pub async fn history_filters_user_since_limit(store: Arc<dyn Store>) {
                 user_id: Some(UserId(0)),
                 since: Some(base + Duration::seconds(150)),
                 limit: 2,
+                ..HistoryFilter::default()
             },
             vec!["a6", "a8"],
         ),

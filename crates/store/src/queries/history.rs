@@ -97,33 +97,69 @@ type HistoryRow = (
     String,
 );
 
-pub(super) async fn history(
-    conn: &mut Conn,
-    filter: &HistoryFilter,
-) -> Result<Vec<HistoryEvent>, StoreError> {
-    let mut qb = QueryBuilder::<Db>::new(
-        "SELECT id, at, actor, channel, action, user_id, target, CAST(details AS TEXT) \
-         FROM history WHERE TRUE",
-    );
+/// ` FROM history WHERE ...` for a filter's conditions, shared by the page and the count.
+fn push_conditions(qb: &mut QueryBuilder<'_, Db>, filter: &HistoryFilter) {
+    qb.push(" FROM history WHERE TRUE");
     if let Some(user) = filter.user_id {
         qb.push(" AND user_id = ").push_bind(user.0);
     }
     if let Some(since) = &filter.since {
         qb.push(" AND at >= ").push_bind(dialect::time(since));
     }
-    // With a limit, the newest events; either way they come back oldest first.
-    if filter.limit > 0 {
-        qb.push(" ORDER BY id DESC LIMIT ")
-            .push_bind(codec::to_i64(filter.limit));
-    } else {
-        qb.push(" ORDER BY id");
+    if let Some(until) = &filter.until {
+        qb.push(" AND at < ").push_bind(dialect::time(until));
     }
+    // Case is folded for ASCII letters only, on both sides and both backends alike.
+    for (column, text) in [("actor", &filter.actor), ("target", &filter.target)] {
+        if let Some(text) = text {
+            qb.push(format_args!(" AND {} LIKE ", dialect::ascii_folded(column)))
+                .push_bind(codec::like_contains(&text.to_ascii_lowercase()))
+                .push(" ESCAPE '!'");
+        }
+    }
+    if let Some(action) = &filter.action {
+        qb.push(" AND action = ").push_bind(action.clone());
+    }
+}
+
+pub(super) async fn count_history(
+    conn: &mut Conn,
+    filter: &HistoryFilter,
+) -> Result<u64, StoreError> {
+    let mut qb = QueryBuilder::<Db>::new("SELECT count(*)");
+    push_conditions(&mut qb, filter);
+    let n: i64 = qb
+        .build_query_scalar()
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(backend)?;
+    Ok(codec::to_u64(n))
+}
+
+pub(super) async fn history(
+    conn: &mut Conn,
+    filter: &HistoryFilter,
+) -> Result<Vec<HistoryEvent>, StoreError> {
+    let mut qb = QueryBuilder::<Db>::new(
+        "SELECT id, at, actor, channel, action, user_id, target, CAST(details AS TEXT)",
+    );
+    push_conditions(&mut qb, filter);
+    // Pages count from the newest event; the page is turned round unless asked newest
+    // first. No limit is the largest one, which both backends take.
+    let limit = match filter.limit {
+        0 => i64::MAX,
+        n => codec::to_i64(n),
+    };
+    qb.push(" ORDER BY id DESC LIMIT ")
+        .push_bind(limit)
+        .push(" OFFSET ")
+        .push_bind(codec::to_i64(filter.offset));
     let mut rows: Vec<HistoryRow> = qb
         .build_query_as()
         .fetch_all(&mut *conn)
         .await
         .map_err(backend)?;
-    if filter.limit > 0 {
+    if !filter.newest_first {
         rows.reverse();
     }
     rows.into_iter()

@@ -261,6 +261,10 @@ impl Tx for BackendTx {
         history::history(self.conn(), filter).await
     }
 
+    async fn count_history(&mut self, filter: &HistoryFilter) -> Result<u64, StoreError> {
+        history::count_history(self.conn(), filter).await
+    }
+
     async fn insert_credential(
         &mut self,
         credential: &NewCredential,
