@@ -10,7 +10,9 @@ use gatehouse_core::oidc::clients::NewClient;
 use gatehouse_core::oidc::model::{ClientId, OidcClient};
 use maud::{html, Markup};
 
-use super::layout::{button_form, card, csrf_field, needs, pct, when, yes_no, FormView, Input, Posted};
+use super::layout::{
+    button_form, card, csrf_field, needs, pct, when, yes_no, FormView, Input, Posted,
+};
 use super::{changed, error_page, refused, Admin, AdminForm, Refused};
 use crate::AppState;
 

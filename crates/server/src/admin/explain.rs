@@ -86,10 +86,18 @@ fn item(q: &ExplainQuery) -> Result<Option<Item>, CoreError> {
 
 /// The mask's bits, for the table of the answer.
 const BITS: [(u8, &str, &str); 4] = [
-    (1, "public", "anyone, also an anonymous visitor, may do this"),
+    (
+        1,
+        "public",
+        "anyone, also an anonymous visitor, may do this",
+    ),
     (2, "user", "the user may do this to any item"),
     (4, "owner", "the user may do this to items they own"),
-    (8, "editor", "the user may do this to items in their editorial scope"),
+    (
+        8,
+        "editor",
+        "the user may do this to items in their editorial scope",
+    ),
 ];
 
 /// The mask in words (the engine's words for each set bit).
@@ -100,7 +108,12 @@ pub(crate) fn mask_words(mask: u8) -> String {
     format!("{mask}: {}", gatehouse_policy::mask_words(mask).join("; "))
 }
 
-fn form(q: &ExplainQuery, state: &AppState, users: &[(String, String)], posted: Option<&Posted>) -> Markup {
+fn form(
+    q: &ExplainQuery,
+    state: &AppState,
+    users: &[(String, String)],
+    posted: Option<&Posted>,
+) -> Markup {
     let f = FormView::new("explain", posted);
     let datasets = state.0.gh.datasets();
     let mut status_options = vec![(String::new(), "none".to_owned())];
@@ -132,7 +145,11 @@ fn form(q: &ExplainQuery, state: &AppState, users: &[(String, String)], posted: 
 }
 
 fn answer(d: &Decision, steps: &[WalkStep], who: &str, privilege: &str) -> Markup {
-    let cls = if d.allowed { "card answer allowed" } else { "card answer denied" };
+    let cls = if d.allowed {
+        "card answer allowed"
+    } else {
+        "card answer denied"
+    };
     html! {
         section class=(cls) aria-labelledby="h-answer" id="answer" tabindex="-1" autofocus {
             h2 id="h-answer" {
@@ -215,7 +232,10 @@ pub async fn page(
             let privilege = Privilege::new(q.privilege.trim())?;
             let subject = match q.user.trim() {
                 "" => None,
-                u => Some(u.parse::<UserRef>().map_err(|e| CoreError::invalid("user", e.to_string()))?),
+                u => Some(
+                    u.parse::<UserRef>()
+                        .map_err(|e| CoreError::invalid("user", e.to_string()))?,
+                ),
             };
             let item = item(&q)?;
             let explained = gh
@@ -225,14 +245,19 @@ pub async fn page(
                 None => "an anonymous visitor".to_owned(),
                 Some(s) => s.to_string(),
             };
-            Ok::<_, CoreError>(answer(&explained.decision, &explained.steps, &who, privilege.as_str()))
+            Ok::<_, CoreError>(answer(
+                &explained.decision,
+                &explained.steps,
+                &who,
+                privilege.as_str(),
+            ))
         }
         .await;
         match result {
             Ok(a) => answer_html = a,
-            Err(e @ (CoreError::Forbidden { .. } | CoreError::Internal(_) | CoreError::Policy(_))) => {
-                return error_page(&admin.chrome("explain"), e)
-            }
+            Err(
+                e @ (CoreError::Forbidden { .. } | CoreError::Internal(_) | CoreError::Policy(_)),
+            ) => return error_page(&admin.chrome("explain"), e),
             Err(e) => {
                 posted = Some(Posted {
                     form: "explain",
@@ -245,11 +270,19 @@ pub async fn page(
                         ("fields".into(), q.fields.clone()),
                     ]),
                     error: match field_error(&e) {
-                        FieldError { field, message } if field == "item" && message.contains("status") => {
-                            FieldError { field: "status".into(), message }
+                        FieldError { field, message }
+                            if field == "item" && message.contains("status") =>
+                        {
+                            FieldError {
+                                field: "status".into(),
+                                message,
+                            }
                         }
                         FieldError { field, message } if field == "role" || field == "item" => {
-                            FieldError { field: String::new(), message }
+                            FieldError {
+                                field: String::new(),
+                                message,
+                            }
                         }
                         other => other,
                     },

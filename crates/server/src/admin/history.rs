@@ -77,20 +77,23 @@ fn day(name: &str, v: &str, end: bool) -> Result<Option<DateTime<Utc>>, String> 
             gatehouse_core::text::shorten(v)
         )
     })?;
-    let t = if end {
-        d.and_hms_opt(23, 59, 59)
-    } else {
-        d.and_hms_opt(0, 0, 0)
-    };
-    Ok(t.map(|t| t.and_utc()))
+    // `until` is exclusive: the end of a day is the start of the next.
+    let d = if end { d.succ_opt().unwrap_or(d) } else { d };
+    Ok(d.and_hms_opt(0, 0, 0).map(|t| t.and_utc()))
 }
 
 fn filter(q: &HistoryQuery) -> Result<(Option<UserRef>, HistoryFilter, u64), String> {
     let user = match q.user.trim() {
         "" => None,
-        u => Some(u.parse::<i64>().ok().filter(|n| *n > 0).map(|n| UserRef::Id(UserId(n))).ok_or_else(
-            || format!("“{}” is not a user id.", gatehouse_core::text::shorten(u)),
-        )?),
+        u => Some(
+            u.parse::<i64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .map(|n| UserRef::Id(UserId(n)))
+                .ok_or_else(|| {
+                    format!("“{}” is not a user id.", gatehouse_core::text::shorten(u))
+                })?,
+        ),
     };
     let page = match q.page.trim() {
         "" => 1,
@@ -106,7 +109,11 @@ fn filter(q: &HistoryQuery) -> Result<(Option<UserRef>, HistoryFilter, u64), Str
             })?,
     };
     let text = |v: &str| Some(v.trim().to_owned()).filter(|v| !v.is_empty());
-    for (name, v) in [("actor", &q.actor), ("target", &q.target), ("kind", &q.kind)] {
+    for (name, v) in [
+        ("actor", &q.actor),
+        ("target", &q.target),
+        ("kind", &q.kind),
+    ] {
         if v.chars().count() > 200 {
             return Err(format!("the {name} filter has at most 200 characters."));
         }
@@ -178,12 +185,16 @@ pub async fn page(
                 Err(e) => return error_page(&chrome, e),
             };
             if q.format == "json" {
-                let body = serde_json::to_string_pretty(&found.items).unwrap_or_else(|_| "[]".into());
+                let body =
+                    serde_json::to_string_pretty(&found.items).unwrap_or_else(|_| "[]".into());
                 return (
                     [
                         (header::CONTENT_TYPE, "application/json".to_owned()),
                         (header::CACHE_CONTROL, "no-store".to_owned()),
-                        (header::CONTENT_DISPOSITION, "attachment; filename=\"history.json\"".to_owned()),
+                        (
+                            header::CONTENT_DISPOSITION,
+                            "attachment; filename=\"history.json\"".to_owned(),
+                        ),
                     ],
                     body,
                 )
@@ -195,13 +206,18 @@ pub async fn page(
                     e.id.to_string(),
                     e.at.to_rfc3339(),
                     e.actor.clone(),
-                    e.channel.to_string(),
+                    e.channel.as_str().to_owned(),
                     e.action.clone(),
                     e.user_id.map(|u| u.to_string()).unwrap_or_default(),
                     e.target.clone(),
                     details(e),
                 ];
-                out.push_str(&row.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(","));
+                out.push_str(
+                    &row.iter()
+                        .map(|c| csv_cell(c))
+                        .collect::<Vec<_>>()
+                        .join(","),
+                );
                 out.push_str("\r\n");
             }
             return csv_response("history.csv", out);
@@ -248,7 +264,7 @@ pub async fn page(
                     @for e in &found.items {
                         tr {
                             td data-label="When" { (when(&e.at)) }
-                            td data-label="Who" { (e.actor) " (" (e.channel.to_string()) ")" }
+                            td data-label="Who" { (e.actor) " (" (e.channel.as_str().to_owned()) ")" }
                             td data-label="Kind" { code { (e.action) } }
                             td data-label="User" { @if let Some(u) = e.user_id { a href=(format!("/admin/users/{u}")) { (u) } } }
                             td data-label="Target" { (e.target) }

@@ -81,10 +81,7 @@ async fn privilege_answer(
             admin.ctx(),
             privilege,
             None,
-            Some(Expand {
-                after,
-                limit: PAGE,
-            }),
+            Some(Expand { after, limit: PAGE }),
         )
         .await?;
     let a = &view.answer;
@@ -145,14 +142,22 @@ async fn privilege_answer(
     })
 }
 
-async fn role_answer(admin: &Admin, state: &AppState, role: &RoleName) -> Result<Markup, CoreError> {
+async fn role_answer(
+    admin: &Admin,
+    state: &AppState,
+    role: &RoleName,
+) -> Result<Markup, CoreError> {
     let gh = &state.0.gh;
     let listing = gh.show_role(admin.ctx(), role).await?;
     let types: Vec<String> = gh
         .config()
         .types()
         .values()
-        .filter(|t| t.entries.iter().any(|e| matches!(e, Entry::Role(r) if r == role)))
+        .filter(|t| {
+            t.entries
+                .iter()
+                .any(|e| matches!(e, Entry::Role(r) if r == role))
+        })
         .map(|t| t.name.to_string())
         .collect();
     // Users who carry the role in their own entries, scanned by id a page at a time.
@@ -165,11 +170,11 @@ async fn role_answer(admin: &Admin, state: &AppState, role: &RoleName) -> Result
     loop {
         let page = gh.list_users(admin.ctx(), &query).await?;
         let n = page.items.len() as u64;
-        users.extend(
-            page.items
-                .into_iter()
-                .filter(|u| u.entries.iter().any(|e| matches!(e, Entry::Role(r) if r == role))),
-        );
+        users.extend(page.items.into_iter().filter(|u| {
+            u.entries
+                .iter()
+                .any(|e| matches!(e, Entry::Role(r) if r == role))
+        }));
         if n < query.limit || users.len() >= 1000 {
             break;
         }

@@ -194,6 +194,7 @@ pub fn needs(privilege: &str) -> Markup {
 /// such as a Cyrillic `а` in `аdmin@example.org` shows highlighted with its code point as a
 /// tooltip, and an invisible one (zero-width space, bidirectional control) shows as its code
 /// point, so two accounts that render alike can be told apart.
+#[derive(Debug, Clone, Copy)]
 pub struct Marked<'a>(pub &'a str);
 
 impl Render for Marked<'_> {
@@ -263,6 +264,7 @@ pub struct FieldError {
 /// One form on a page, as the page draws it: empty, or refilled with what was posted and the
 /// error the server answered. `form` names the form, so that a page with several forms refills
 /// only the one that was sent.
+#[derive(Debug)]
 pub struct FormView<'a> {
     /// This form's name.
     pub form: &'static str,

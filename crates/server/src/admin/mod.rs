@@ -207,7 +207,12 @@ pub(crate) fn html_page(status: StatusCode, body: String) -> Response {
 }
 
 /// A page drawn in the layout with a status.
-pub(crate) fn layout_page(status: StatusCode, chrome: &Chrome, title: &str, body: Markup) -> Response {
+pub(crate) fn layout_page(
+    status: StatusCode,
+    chrome: &Chrome,
+    title: &str,
+    body: Markup,
+) -> Response {
     html_page(status, layout::page(title, chrome, body))
 }
 
@@ -242,7 +247,10 @@ pub(crate) fn internal(chrome: &Chrome, detail: &str) -> Response {
 pub(crate) fn ui_words(e: &CoreError) -> String {
     let raw = match e {
         CoreError::NotFound { what, value, .. } => {
-            format!("{what} “{}” not found", gatehouse_core::text::shorten(value))
+            format!(
+                "{what} “{}” not found",
+                gatehouse_core::text::shorten(value)
+            )
         }
         CoreError::Forbidden { privilege, user } => match user {
             Some(u) => format!("not allowed on {u}: this needs the privilege “{privilege}”"),
@@ -591,7 +599,9 @@ impl FromRequest<AppState> for AdminForm {
         let req = Request::from_parts(parts, body);
         let Form(fields) = Form::<Vec<(String, String)>>::from_request(req, state)
             .await
-            .map_err(|e| admin.bad_request(&format!("The form could not be read: {}", e.body_text())))?;
+            .map_err(|e| {
+                admin.bad_request(&format!("The form could not be read: {}", e.body_text()))
+            })?;
         let fields = Fields(fields);
         if !same(fields.get("csrf"), &admin.csrf) {
             return Err(csrf_refused(&admin.chrome("")));
@@ -638,7 +648,9 @@ mod tests {
         };
         assert_eq!(ui_words(&e), "user “a@b” not found");
         assert_eq!(
-            plain("give it to another account first (`gatehouse access allow x user E`); then retry"),
+            plain(
+                "give it to another account first (`gatehouse access allow x user E`); then retry"
+            ),
             "give it to another account first; then retry"
         );
     }
@@ -647,7 +659,12 @@ mod tests {
     fn a_long_notice_is_clipped_before_it_travels() {
         let long = "x".repeat(10_000);
         let resp = redirect_with("/admin/users", Some(Notice::ok(Some("card"), long)));
-        let cookie = resp.headers().get(header::SET_COOKIE).unwrap().to_str().unwrap();
+        let cookie = resp
+            .headers()
+            .get(header::SET_COOKIE)
+            .unwrap()
+            .to_str()
+            .unwrap();
         assert!(cookie.len() < 1_000, "{}", cookie.len());
         assert_eq!(
             resp.headers().get(header::LOCATION).unwrap(),

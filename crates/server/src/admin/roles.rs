@@ -46,7 +46,11 @@ fn parse_entries(fields: &Fields) -> Result<Vec<RoleEntry>, CoreError> {
             l.parse::<RoleEntry>().map_err(|e| {
                 CoreError::invalid(
                     "entries",
-                    format!("line “{}”: {}", gatehouse_core::text::shorten(l), super::plain(&CoreError::from(e).to_string())),
+                    format!(
+                        "line “{}”: {}",
+                        gatehouse_core::text::shorten(l),
+                        super::plain(&CoreError::from(e).to_string())
+                    ),
                 )
             })
         })
@@ -123,9 +127,8 @@ async fn list_page(admin: &Admin, state: &AppState, posted: Option<&Posted>) -> 
 pub async fn create(State(state): State<AppState>, form: AdminForm) -> Response {
     let AdminForm { admin, fields } = form;
     let result = async {
-        let name = RoleName::new(fields.get("name")).map_err(|e| {
-            CoreError::invalid("name", super::plain(&e.to_string()))
-        })?;
+        let name = RoleName::new(fields.get("name"))
+            .map_err(|e| CoreError::invalid("name", super::plain(&e.to_string())))?;
         let entries = parse_entries(&fields)?;
         let description = description(&fields)?;
         let outcome = state

@@ -102,9 +102,8 @@ pub async fn login(
     }
     let login = fields.get("login").to_owned();
     let password = fields.raw("password");
-    let refuse = |status, text: String| {
-        login_page(status, &expected, &login, Some(Notice::error(text)))
-    };
+    let refuse =
+        |status, text: String| login_page(status, &expected, &login, Some(Notice::error(text)));
     if login.is_empty() || password.is_empty() {
         return refuse(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -117,7 +116,10 @@ pub async fn login(
             let grant = success.grant;
             let mut resp = redirect_with(
                 "/admin/users",
-                Some(Notice::ok(None, format!("logged in as {}", grant.user.email))),
+                Some(Notice::ok(
+                    None,
+                    format!("logged in as {}", grant.user.email),
+                )),
             );
             set_cookie(
                 &mut resp,

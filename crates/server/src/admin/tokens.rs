@@ -84,7 +84,8 @@ fn privileges(fields: &Fields) -> Result<Vec<Privilege>, CoreError> {
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .map(|l| {
-            Privilege::new(l).map_err(|e| CoreError::invalid("privileges", super::plain(&e.to_string())))
+            Privilege::new(l)
+                .map_err(|e| CoreError::invalid("privileges", super::plain(&e.to_string())))
         })
         .collect()
 }

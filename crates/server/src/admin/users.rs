@@ -410,9 +410,8 @@ pub async fn export_csv(
         Ok(l) => l,
         Err(why) => return admin.bad_request(&why),
     };
-    let mut out = String::from(
-        "id,email,username,full_name,affiliations,type,active,confirmed,created\r\n",
-    );
+    let mut out =
+        String::from("id,email,username,full_name,affiliations,type,active,confirmed,created\r\n");
     // A page at a time, so a large repository is not held twice in memory.
     l.query.limit = 1000;
     l.query.offset = 0;
@@ -430,10 +429,16 @@ pub async fn export_csv(
             let row = [
                 u.id.to_string(),
                 u.email.to_string(),
-                u.username.as_ref().map(ToString::to_string).unwrap_or_default(),
+                u.username
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
                 u.full_name.clone(),
                 u.affiliations.clone(),
-                u.user_type.as_ref().map(ToString::to_string).unwrap_or_default(),
+                u.user_type
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
                 yes_no(u.active).to_owned(),
                 yes_no(u.confirmed()).to_owned(),
                 u.created.to_rfc3339(),
@@ -467,7 +472,10 @@ pub async fn bulk(State(state): State<AppState>, form: AdminForm) -> Response {
             .iter()
             .map(|v| {
                 v.parse::<i64>().map(UserId).map_err(|_| {
-                    CoreError::invalid("ids", format!("“{}” is not a user id", gatehouse_core::text::shorten(v)))
+                    CoreError::invalid(
+                        "ids",
+                        format!("“{}” is not a user id", gatehouse_core::text::shorten(v)),
+                    )
                 })
             })
             .collect::<Result<_, _>>()?;
@@ -480,7 +488,10 @@ pub async fn bulk(State(state): State<AppState>, form: AdminForm) -> Response {
         let entry = || -> Result<Entry, CoreError> {
             let raw = fields.get("entry");
             if raw.is_empty() {
-                return Err(CoreError::invalid("entry", "name the role to add or remove"));
+                return Err(CoreError::invalid(
+                    "entry",
+                    "name the role to add or remove",
+                ));
             }
             raw.parse::<Entry>()
                 .map_err(|e| CoreError::invalid("entry", e.to_string()))
@@ -494,7 +505,10 @@ pub async fn bulk(State(state): State<AppState>, form: AdminForm) -> Response {
             other => {
                 return Err(CoreError::invalid(
                     "action",
-                    format!("“{}” is not an action; choose one from the list", gatehouse_core::text::shorten(other)),
+                    format!(
+                        "“{}” is not an action; choose one from the list",
+                        gatehouse_core::text::shorten(other)
+                    ),
                 ))
             }
         };
@@ -523,11 +537,9 @@ pub async fn bulk(State(state): State<AppState>, form: AdminForm) -> Response {
 
 /// The list's query from the `back` address of a bulk form.
 fn serde_urlencoded_query(qs: &str) -> Option<ListQuery> {
-    axum::extract::Query::<ListQuery>::try_from_uri(
-        &format!("/admin/users?{qs}").parse().ok()?,
-    )
-    .ok()
-    .map(|q| q.0)
+    axum::extract::Query::<ListQuery>::try_from_uri(&format!("/admin/users?{qs}").parse().ok()?)
+        .ok()
+        .map(|q| q.0)
 }
 
 /// `GET /admin/users/new`.
@@ -1058,13 +1070,20 @@ mod tests {
 
     #[test]
     fn page_numbers_keep_the_ends_and_the_neighbourhood() {
-        assert_eq!(
-            page_numbers(1, 3),
-            vec![Some(1), Some(2), Some(3)]
-        );
+        assert_eq!(page_numbers(1, 3), vec![Some(1), Some(2), Some(3)]);
         assert_eq!(
             page_numbers(10, 20),
-            vec![Some(1), None, Some(8), Some(9), Some(10), Some(11), Some(12), None, Some(20)]
+            vec![
+                Some(1),
+                None,
+                Some(8),
+                Some(9),
+                Some(10),
+                Some(11),
+                Some(12),
+                None,
+                Some(20)
+            ]
         );
     }
 
@@ -1082,7 +1101,10 @@ mod tests {
             page: "abc".into(),
             ..ListQuery::default()
         };
-        assert!(listing(&q).err().unwrap().contains("“abc” is not a page number"));
+        assert!(listing(&q)
+            .err()
+            .unwrap()
+            .contains("“abc” is not a page number"));
         let q = ListQuery {
             size: "7".into(),
             ..ListQuery::default()

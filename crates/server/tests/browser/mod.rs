@@ -445,7 +445,10 @@ impl Harness {
     /// The id of the element that has the focus.
     pub async fn focused(&self) -> String {
         self.client
-            .execute("return document.activeElement ? document.activeElement.id : '';", vec![])
+            .execute(
+                "return document.activeElement ? document.activeElement.id : '';",
+                vec![],
+            )
             .await
             .unwrap()
             .as_str()
