@@ -132,6 +132,11 @@ async fn the_seeds_steps_as_one_walk() {
         .contains("Needs the privilege user/staff/edit"));
     h.check("user-as-reader").await;
     h.visit("/admin/roles", "roles-as-reader").await;
+    assert!(
+        h.has("details fieldset[disabled]").await,
+        "the role form is disabled"
+    );
+    h.visit("/admin/grants", "grants-as-reader").await;
     assert!(h.text().await.contains("Needs the privilege config/edit"));
     h.goto("/admin/explain?user=dan%40example.org&privilege=eprint%2Fview")
         .await;
@@ -440,7 +445,11 @@ async fn refused_input_stays_with_its_error() {
         "/admin/explain?user=gus%40example.org&privilege=eprint%2Fview&dataset=eprint&status=limbo",
     )
     .await;
-    assert!(h.text().await.contains("“limbo” is not a status of eprint"));
+    let page = h.text().await;
+    assert!(
+        page.contains("“limbo” is not a status of dataset “eprint”"),
+        "{page}"
+    );
     h.check("explain-refused").await;
     h.finish().await;
 }

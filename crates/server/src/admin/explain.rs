@@ -102,10 +102,7 @@ const BITS: [(u8, &str, &str); 4] = [
 
 /// The mask in words (the engine's words for each set bit).
 pub(crate) fn mask_words(mask: u8) -> String {
-    if mask == 0 {
-        return "0: no bit is set, so the answer is no".to_owned();
-    }
-    format!("{mask}: {}", gatehouse_policy::mask_words(mask).join("; "))
+    gatehouse_policy::mask_words(mask).join("; ")
 }
 
 fn form(
@@ -156,7 +153,7 @@ fn answer(d: &Decision, steps: &[WalkStep], who: &str, privilege: &str) -> Marku
                 span id="verdict" { @if d.allowed { "Allowed" } @else { "Denied" } }
                 ": " code { (privilege) } " for " (who)
             }
-            p id="mask" { "Mask " (mask_words(d.mask)) "." }
+            p id="mask" { "Mask " (mask_words(d.mask)) }
             table.bits {
                 caption { "What each bit of the mask means" }
                 thead { tr { th scope="col" { "Bit" } th scope="col" { "Name" } th scope="col" { "Meaning" } th scope="col" { "Set" } } }

@@ -144,7 +144,11 @@ pub async fn action(
                     gh.set_scope(ctx, &who, scope).await.map(|(u, c)| {
                         said(
                             c,
-                            format!("editorial scope of {} set ({n} filters)", u.email),
+                            format!(
+                                "editorial scope of {} set ({n} {})",
+                                u.email,
+                                if n == 1 { "filter" } else { "filters" }
+                            ),
                             u.email.as_str(),
                         )
                     })

@@ -316,8 +316,10 @@ async fn list_page(
                         @for u in &found.items {
                             tr {
                                 td data-label="Select" {
-                                    input type="checkbox" name="ids" value=(u.id) id=(format!("sel-{}", u.id))
-                                        aria-label=(format!("Select {}", u.email));
+                                    label.tap {
+                                        input type="checkbox" name="ids" value=(u.id) id=(format!("sel-{}", u.id))
+                                            aria-label=(format!("Select {}", u.email));
+                                    }
                                 }
                                 td data-label="Id" { (u.id) }
                                 td data-label="Email" { a href=(format!("/admin/users/{}", u.id)) { (Marked(u.email.as_str())) } }
@@ -726,7 +728,7 @@ pub(crate) async fn user_page(
         dl.facts {
             dt { "Id" } dd { (id) }
             dt { "Email" } dd { (Marked(user.email.as_str())) }
-            dt { "Username" } dd { (Marked(user.username.as_ref().map_or("—", |u| u.as_str()))) }
+            dt { "Username" } dd { @match &user.username { Some(u) => { (Marked(u.as_str())) } None => { "—" } } }
             dt { "Active" } dd id="state-active" { (yes_no(user.active)) }
             dt { "Confirmed" } dd id="state-confirmed" {
                 @match user.confirmed_at { Some(t) => { "yes, " (when(&t)) } None => { "no" } }
