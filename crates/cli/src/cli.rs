@@ -207,6 +207,15 @@ pub enum ClientsCmd {
         /// The client id.
         id: String,
     },
+    /// Forget the consents users gave a third-party client, so that its consent page is
+    /// shown again; tokens already issued stay valid.
+    ForgetConsent {
+        /// The client id.
+        id: String,
+        /// Only this user's consent (email or id); without it, every user's.
+        #[arg(long, value_name = "USER")]
+        user: Option<String>,
+    },
 }
 
 /// `keys ...`

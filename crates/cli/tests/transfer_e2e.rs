@@ -302,11 +302,11 @@ fn refusals_exit_2_and_write_nothing() {
     b.run(&["import", "json.jsonl"])
         .code(2)
         .err_contains("line 5: not valid JSON");
-    let future = original.replacen("\"version\":1", "\"version\":2", 1);
+    let future = original.replacen("\"version\":2", "\"version\":3", 1);
     std::fs::write(b.path().join("future.jsonl"), future).unwrap();
     b.run(&["import", "future.jsonl"])
         .code(2)
-        .err_contains("line 1: export format version 2 is not supported");
+        .err_contains("line 1: export format version 3 is not supported");
     std::fs::write(b.path().join("other.jsonl"), "hello\n").unwrap();
     b.run(&["import", "other.jsonl"])
         .code(2)

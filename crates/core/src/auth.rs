@@ -100,6 +100,9 @@ pub struct Principal {
     pub actor: Actor,
     /// The credential's id (for log out and "keep this session").
     pub credential: i64,
+    /// When the credential was made: for a session, when the user logged in (the ID
+    /// token's `auth_time`).
+    pub since: DateTime<Utc>,
 }
 
 /// A created service token, shown once.
@@ -227,6 +230,7 @@ impl Gatehouse {
             Principal {
                 actor,
                 credential: cred.id,
+                since: cred.created,
             },
             cred.expires,
         )))

@@ -297,14 +297,8 @@ impl Gatehouse {
             .and_then(|t| policy.config().types().get(t))
             .map(|t| t.entries.clone())
             .unwrap_or_default();
-        let mut roles: Vec<String> = Vec::new();
-        for e in type_entries.iter().chain(&facts.entries) {
-            if let Entry::Role(r) = e {
-                if policy.has_role(r) && !roles.iter().any(|x| x == r.as_str()) {
-                    roles.push(r.to_string());
-                }
-            }
-        }
+        // The roles the set's walk met (the type's, then the user's own; defined ones only).
+        let roles: Vec<String> = set.held_roles().iter().map(ToString::to_string).collect();
         Ok(EffectiveView {
             id: user.user.id,
             email: user.user.email.to_string(),

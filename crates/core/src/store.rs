@@ -30,7 +30,7 @@ use gatehouse_policy::{Effect, Grant, GrantTarget, Privilege, RoleName, TypeName
 
 use crate::account::{Email, Username};
 use crate::oidc::model::{
-    AuthCode, ClientId, CodeUse, OAuthToken, OidcClient, RefreshUse, SigningKey,
+    AuthCode, ClientId, CodeUse, Consent, OAuthToken, OidcClient, RefreshUse, SigningKey,
 };
 use crate::user::{HistoryEvent, NewUser, StoredRole, User};
 
@@ -669,6 +669,8 @@ pub trait Tx: Send {
 
     /// Stores an access or refresh token (by hash).
     async fn insert_oauth_token(&mut self, token: &OAuthToken) -> Result<(), StoreError>;
+    /// Stores several tokens in one statement (a grant's access and refresh token).
+    async fn insert_oauth_tokens(&mut self, tokens: &[OAuthToken]) -> Result<(), StoreError>;
     /// A token by hash, whatever its state (callers check expiry, revocation and use).
     async fn oauth_token(&mut self, token_hash: &str) -> Result<Option<OAuthToken>, StoreError>;
     /// Uses a refresh token: [`RefreshUse::Fresh`] (as it is now: marked used) if it was unused, not
@@ -689,6 +691,24 @@ pub trait Tx: Send {
     async fn revoke_client_oauth_tokens(&mut self, client: &ClientId) -> Result<u64, StoreError>;
     /// Deletes codes and tokens that expired before `before`; returns how many went.
     async fn purge_oauth(&mut self, before: DateTime<Utc>) -> Result<u64, StoreError>;
+
+    /// A user's remembered consent to a client, if any.
+    async fn oidc_consent(
+        &mut self,
+        user: UserId,
+        client: &ClientId,
+    ) -> Result<Option<Consent>, StoreError>;
+    /// Stores a consent, replacing the user's earlier one to the same client.
+    async fn save_oidc_consent(&mut self, consent: &Consent) -> Result<(), StoreError>;
+    /// Forgets the consents given to `client`: one user's, or everyone's; returns how many
+    /// went.
+    async fn forget_oidc_consents(
+        &mut self,
+        client: &ClientId,
+        user: Option<UserId>,
+    ) -> Result<u64, StoreError>;
+    /// Every remembered consent, by user then client (export).
+    async fn oidc_consents(&mut self) -> Result<Vec<Consent>, StoreError>;
 
     /// Commits the transaction.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;

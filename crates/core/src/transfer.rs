@@ -8,6 +8,7 @@
 //! messages name the line and the field but never echo a password hash or a token hash.
 
 mod fields;
+mod oidc;
 mod records;
 
 use std::collections::HashSet;
@@ -26,8 +27,9 @@ use fields::Fields;
 
 /// The `format` of the header line.
 pub const EXPORT_FORMAT: &str = "gatehouse-export";
-/// The version of the format this build writes and reads.
-pub const EXPORT_VERSION: i64 = 1;
+/// The version of the format this build writes. It reads this one and version 1 (which
+/// had no OpenID Connect records).
+pub const EXPORT_VERSION: i64 = 2;
 
 /// Users read per round while exporting.
 const USER_PAGE: u64 = 1000;
@@ -44,6 +46,15 @@ pub struct TransferCounts {
     pub grant: u64,
     /// Credentials (sessions, bearer tokens, service tokens).
     pub credential: u64,
+    /// OpenID Connect clients (absent from version 1 files).
+    #[serde(default)]
+    pub client: u64,
+    /// Signing keys (absent from version 1 files).
+    #[serde(default)]
+    pub signing_key: u64,
+    /// Remembered consents (absent from version 1 files).
+    #[serde(default)]
+    pub consent: u64,
     /// History events.
     pub history: u64,
 }
@@ -55,6 +66,9 @@ impl TransferCounts {
             Kind::Role => &mut self.role,
             Kind::Grant => &mut self.grant,
             Kind::Credential => &mut self.credential,
+            Kind::Client => &mut self.client,
+            Kind::SigningKey => &mut self.signing_key,
+            Kind::Consent => &mut self.consent,
             Kind::History => &mut self.history,
         }
     }
@@ -65,6 +79,9 @@ impl TransferCounts {
             Kind::Role => self.role,
             Kind::Grant => self.grant,
             Kind::Credential => self.credential,
+            Kind::Client => self.client,
+            Kind::SigningKey => self.signing_key,
+            Kind::Consent => self.consent,
             Kind::History => self.history,
         }
     }
@@ -74,8 +91,16 @@ impl std::fmt::Display for TransferCounts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} users, {} roles, {} grants, {} credentials, {} history events",
-            self.user, self.role, self.grant, self.credential, self.history
+            "{} users, {} roles, {} grants, {} credentials, {} clients, {} signing keys, \
+             {} consents, {} history events",
+            self.user,
+            self.role,
+            self.grant,
+            self.credential,
+            self.client,
+            self.signing_key,
+            self.consent,
+            self.history
         )
     }
 }
@@ -113,6 +138,9 @@ enum Kind {
     Role,
     Grant,
     Credential,
+    Client,
+    SigningKey,
+    Consent,
     History,
 }
 
@@ -123,6 +151,9 @@ impl Kind {
             "role" => Kind::Role,
             "grant" => Kind::Grant,
             "credential" => Kind::Credential,
+            "client" => Kind::Client,
+            "signing_key" => Kind::SigningKey,
+            "consent" => Kind::Consent,
             "history" => Kind::History,
             _ => return None,
         })
@@ -134,15 +165,21 @@ impl Kind {
             Kind::Role => "role",
             Kind::Grant => "grant",
             Kind::Credential => "credential",
+            Kind::Client => "client",
+            Kind::SigningKey => "signing_key",
+            Kind::Consent => "consent",
             Kind::History => "history",
         }
     }
 
-    const ALL: [Kind; 5] = [
+    const ALL: [Kind; 8] = [
         Kind::User,
         Kind::Role,
         Kind::Grant,
         Kind::Credential,
+        Kind::Client,
+        Kind::SigningKey,
+        Kind::Consent,
         Kind::History,
     ];
 }
@@ -381,6 +418,7 @@ impl Gatehouse {
             write_line(out, &CredentialLine::of(&c, &hash))?;
             counts.credential += 1;
         }
+        oidc::export(tx.as_mut(), out, &mut counts).await?;
         for e in tx.history(&Default::default()).await? {
             write_line(
                 out,
@@ -466,7 +504,7 @@ impl Gatehouse {
                     reader.number,
                     format!(
                         "unknown record type `{kind}`; expected `user`, `role`, `grant`, \
-                         `credential`, `history` or `end`"
+                         `credential`, `client`, `signing_key`, `consent`, `history` or `end`"
                     ),
                 ));
             };
@@ -565,12 +603,12 @@ fn read_header(line: &str, known_schema: i64) -> Result<Header, CoreError> {
     let fields = fields.with_kind("header");
     fields.only(&["format", "version", "schema", "store", "exported_at"])?;
     let version = fields.i64("version")?;
-    if version != EXPORT_VERSION {
+    if !(1..=EXPORT_VERSION).contains(&version) {
         return Err(at_line(
             1,
             format!(
                 "export format version {version} is not supported (this gatehouse reads \
-                 version {EXPORT_VERSION}); import with the gatehouse that exported it"
+                 versions 1 to {EXPORT_VERSION}); import with the gatehouse that exported it"
             ),
         ));
     }
@@ -601,6 +639,8 @@ struct ImportState {
     last: Option<Kind>,
     user_ids: HashSet<i64>,
     history_ids: HashSet<i64>,
+    client_ids: HashSet<String>,
+    key_ids: HashSet<String>,
     /// Bounds on imported password hashes.
     limits: crate::hash::HashLimits,
     /// What verifying imported legacy hashes needs.
@@ -615,7 +655,7 @@ impl ImportState {
                 line,
                 format!(
                     "a `{}` record after `{}` records; records come in the order user, role, \
-                     grant, credential, history",
+                     grant, credential, client, signing_key, consent, history",
                     kind.as_str(),
                     last.as_str()
                 ),
@@ -682,6 +722,46 @@ impl ImportState {
                     self.known_user(line, id)?;
                 }
                 tx.import_credential(&credential, created)
+                    .await
+                    .map_err(|e| store_at_line(line, e))?;
+            }
+            Kind::Client => {
+                let client = f.client()?;
+                if !self.client_ids.insert(client.id.to_string()) {
+                    return Err(at_line(
+                        line,
+                        format!("client `{}` appears twice", client.id),
+                    ));
+                }
+                tx.insert_oidc_client(&client)
+                    .await
+                    .map_err(|e| store_at_line(line, e))?;
+            }
+            Kind::SigningKey => {
+                let key = f.signing_key()?;
+                if !self.key_ids.insert(key.kid.clone()) {
+                    return Err(at_line(
+                        line,
+                        format!("signing key `{}` appears twice", key.kid),
+                    ));
+                }
+                tx.insert_signing_key(&key)
+                    .await
+                    .map_err(|e| store_at_line(line, e))?;
+            }
+            Kind::Consent => {
+                let consent = f.consent()?;
+                self.known_user(line, consent.user_id)?;
+                if !self.client_ids.contains(consent.client_id.as_str()) {
+                    return Err(at_line(
+                        line,
+                        format!(
+                            "client `{}` is not among the file's clients",
+                            consent.client_id
+                        ),
+                    ));
+                }
+                tx.save_oidc_consent(&consent)
                     .await
                     .map_err(|e| store_at_line(line, e))?;
             }

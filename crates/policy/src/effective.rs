@@ -50,6 +50,10 @@ pub struct EffectiveSet {
     pub(crate) removed: Box<[(PrivId, Prov)]>,
     pub(crate) denies: Box<[(Privilege, DenySource)]>,
     pub(crate) universe: u32,
+    /// The roles held, in the order the walk met them (the type's, then the user's own),
+    /// each once, and only roles the policy defines (a role named in an entry but not
+    /// defined, or deleted since, is held by nobody).
+    pub(crate) roles: Box<[RoleName]>,
 }
 
 impl EffectiveSet {
@@ -70,12 +74,20 @@ impl EffectiveSet {
             superuser: false,
             editperms_none: false,
             universe: 0,
+            roles: Box::default(),
         }
     }
 
     /// Whether the set holds `superuser-access` (every privilege not denied).
     pub fn is_superuser(&self) -> bool {
         self.superuser
+    }
+
+    /// The roles the user holds, through their type then their own entries, in that order,
+    /// each once: only roles the policy defines (the catalog, `user_roles.yaml` and run-time
+    /// roles), never one that is not defined or was deleted.
+    pub fn held_roles(&self) -> &[RoleName] {
+        &self.roles
     }
 
     /// The policy generation this set was derived for.
@@ -355,6 +367,12 @@ impl<'p> Walk<'p> {
             .held_roles
             .iter()
             .any(|r| r.as_str() == EDITPERMS_NONE_BY_DEFAULT);
+        let mut roles: Vec<RoleName> = Vec::new();
+        for r in &self.held_roles {
+            if p.role_index.contains_key(*r) && !roles.contains(*r) {
+                roles.push((*r).clone());
+            }
+        }
         let superuser = held.has(p.superuser);
         let flags: Box<[u8]> = (0..total as PrivId)
             .map(|id| {
@@ -388,6 +406,7 @@ impl<'p> Walk<'p> {
             extras: std::mem::take(&mut self.extras).into_boxed_slice(),
             editperms_none,
             universe: u32::try_from(n).unwrap_or(u32::MAX),
+            roles: roles.into_boxed_slice(),
         }
     }
 }

@@ -705,6 +705,36 @@ fn file_roles_and_types_replace_built_in_ones() {
 }
 
 #[test]
+fn held_roles_are_the_types_then_the_users_own_defined_ones_once() {
+    let hat = RoleDef {
+        name: "runtime-hat".parse().unwrap(),
+        entries: vec!["config/edit".parse().unwrap()],
+        origin: Origin::Runtime,
+        description: None,
+    };
+    let with_hat = World::new(None, &[hat], &[allow("hat/wear", to_role("runtime-hat"))]);
+    let names = |w: &World, facts: &UserFacts| -> Vec<String> {
+        w.policy
+            .effective(facts)
+            .held_roles()
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    };
+    let plain = user("editor", &[]);
+    let typed = names(&with_hat, &plain);
+    assert!(!typed.is_empty(), "the editor type holds roles");
+    // A user's own run-time role comes after the type's; a repeat and an undefined name
+    // are not listed.
+    let own = user("editor", &["runtime-hat", &typed[0], "no-such-role"]);
+    let mut want = typed.clone();
+    want.push("runtime-hat".into());
+    assert_eq!(names(&with_hat, &own), want);
+    // Without the run-time role (deleted), it is held by nobody.
+    assert_eq!(names(&World::builtin(), &own), typed);
+}
+
+#[test]
 fn distinct_privileges_per_default_type() {
     let policy = World::builtin().policy;
     for (ty, want) in [

@@ -232,6 +232,56 @@ pub async fn rotate_secret(
     Ok(Json(ClientOut::from(c)))
 }
 
+/// Which consents to forget: one user's (by email or id), or everyone's.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ForgetConsentRequest {
+    /// The user whose consent to forget; without it, every user's.
+    #[serde(default)]
+    pub user: Option<String>,
+}
+
+/// How many consents were forgotten.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ForgetConsentOut {
+    /// The client.
+    pub client: String,
+    /// Consents forgotten (0 when there were none: nothing changed).
+    pub consents_forgotten: u64,
+}
+
+/// Forget the consents users gave a client (`config/edit`): the consent page is shown
+/// again at their next authorization. Tokens already issued stay valid.
+#[utoipa::path(post, path = "/api/clients/{id}/forget-consent", tag = "clients",
+    params(("id" = String, Path, description = "client id")),
+    request_body(content = ForgetConsentRequest, description = "`{}` for every user's consent"),
+    responses((status = 200, body = ForgetConsentOut), (status = 403, body = ErrorBody),
+        (status = 404, description = "unknown client or user", body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn forget_consent(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<ForgetConsentRequest>,
+) -> Result<Json<ForgetConsentOut>, ApiError> {
+    caller.require()?;
+    let id = client_id(&id)?;
+    let user = req
+        .user
+        .as_deref()
+        .map(str::parse::<gatehouse_core::UserRef>)
+        .transpose()?;
+    let n = state
+        .0
+        .gh
+        .forget_consent(&caller.ctx, &id, user.as_ref())
+        .await?;
+    Ok(Json(ForgetConsentOut {
+        client: id.to_string(),
+        consents_forgotten: n,
+    }))
+}
+
 /// The signing keys (`config/view`), never their private parts.
 #[utoipa::path(get, path = "/api/keys", tag = "clients",
     responses((status = 200, body = [KeyOut]), (status = 403, body = ErrorBody)),

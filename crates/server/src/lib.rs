@@ -487,6 +487,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/clients/{id}", get(api_clients::show))
         .route("/api/clients/{id}/revoke", post(api_clients::revoke))
         .route(
+            "/api/clients/{id}/forget-consent",
+            post(api_clients::forget_consent),
+        )
+        .route(
             "/api/clients/{id}/rotate-secret",
             post(api_clients::rotate_secret),
         )

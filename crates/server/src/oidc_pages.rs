@@ -5,9 +5,10 @@
 //!   the admin UI and the API (throttle, one Argon2 verification, only active and confirmed
 //!   accounts) and sets the same `gatehouse_session` cookie; it returns only to
 //!   `/oauth/authorize?...` on this server, so it is no open redirect.
-//! - The consent page is shown to third-party clients; its form carries the session's
-//!   CSRF token (as the admin UI's forms do) and the request's parameters, checked again
-//!   when it comes back.
+//! - The consent page is shown to third-party clients, unless the user's remembered
+//!   consent to the client covers every requested scope (`prompt=consent` always asks);
+//!   its form carries the session's CSRF token (as the admin UI's forms do) and the
+//!   request's parameters, checked again when it comes back, and "Allow" remembers it.
 //! - Errors about the client or the redirect URI are shown here and never redirected;
 //!   every other error goes back to the registered redirect URI with `state` and `iss`
 //!   (RFC 9207).
@@ -18,7 +19,7 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
-use gatehouse_core::oidc::flow::{AuthParams, AuthRefusal, AuthRequest};
+use gatehouse_core::oidc::flow::{AuthParams, AuthRefusal, AuthRequest, LoggedIn};
 use gatehouse_core::oidc::OAuthError;
 use gatehouse_core::Actor;
 use serde::Deserialize;
@@ -146,15 +147,19 @@ fn refused(state: &AppState, r: AuthRefusal) -> Response {
 }
 
 /// The logged-in user of the session cookie (never a bearer token: this is a browser
-/// flow), with the cookie's token.
-async fn session_user(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> Option<(gatehouse_policy::UserId, String, i64)> {
+/// flow) with when they logged in, the cookie's token and the session's id.
+async fn session_user(state: &AppState, headers: &HeaderMap) -> Option<(LoggedIn, String, i64)> {
     let token = cookie_value(headers, SESSION_COOKIE)?;
     match state.0.gh.resolve_token(token).await {
         Ok(Some(r)) => match r.principal.actor {
-            Actor::User(id) => Some((id, token.to_owned(), r.principal.credential)),
+            Actor::User(id) => Some((
+                LoggedIn {
+                    user: id,
+                    since: r.principal.since,
+                },
+                token.to_owned(),
+                r.principal.credential,
+            )),
             _ => None,
         },
         _ => None,
@@ -190,8 +195,8 @@ fn authorize_query(p: &AuthParams) -> String {
     )
 }
 
-async fn grant(state: &AppState, req: &AuthRequest, user: gatehouse_policy::UserId) -> Response {
-    match state.0.gh.issue_code(req, user).await {
+async fn grant(state: &AppState, req: &AuthRequest, who: LoggedIn, consented: bool) -> Response {
+    match state.0.gh.issue_code(req, who, consented).await {
         Ok(code) => see_other(&with_query(
             &req.redirect_uri,
             &[
@@ -308,9 +313,10 @@ pub async fn authorize(
             pct(&authorize_query(&p))
         ));
     };
-    let wants_consent = req.prompt.iter().any(|x| x == "consent");
-    if req.client.first_party && !wants_consent {
-        return grant(&state, &req, user).await;
+    match state.0.gh.needs_consent(&req, user.user).await {
+        Ok(false) => return grant(&state, &req, user, false).await,
+        Ok(true) => {}
+        Err(e) => return redirect_error(&state, &req.redirect_uri, req.state.as_deref(), &e),
     }
     if req.prompt.iter().any(|x| x == "none") {
         return redirect_error(
@@ -378,7 +384,7 @@ pub async fn consent(
         );
     }
     match f.decision.as_deref() {
-        Some("allow") => grant(&state, &req, user).await,
+        Some("allow") => grant(&state, &req, user, true).await,
         _ => redirect_error(
             &state,
             &req.redirect_uri,
@@ -629,7 +635,7 @@ pub async fn logout(
             .as_ref()
             .and_then(|c| c.get("sub"))
             .and_then(|s| s.as_str())
-            .is_some_and(|s| s == user.0.to_string());
+            .is_some_and(|s| s == user.user.0.to_string());
         let confirmed =
             posted && crate::admin::same(p.csrf.as_deref().unwrap_or(""), &csrf_token(token));
         if !hinted_user && !confirmed {

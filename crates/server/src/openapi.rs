@@ -93,7 +93,7 @@ impl Modify for BearerAuth {
         api_platform::effective, api_platform::who_can, api_platform::filter,
         api_platform::az_evaluation, api_platform::az_evaluations, api_platform::az_configuration,
         api_clients::list, api_clients::create, api_clients::show, api_clients::revoke,
-        api_clients::rotate_secret, api_clients::keys, api_clients::rotate_keys,
+        api_clients::rotate_secret, api_clients::forget_consent, api_clients::keys, api_clients::rotate_keys,
         oidc_api::discovery, oidc_api::jwks, oidc_api::token, oidc_api::userinfo,
         oidc_api::revoke, oidc_api::introspect, oidc_pages::authorize, oidc_pages::logout,
     ),

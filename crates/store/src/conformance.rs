@@ -170,6 +170,8 @@ macro_rules! conformance_tests {
             refresh_token_is_used_once,
             oauth_tokens_revoke_by_token_family_user_client,
             oauth_purge_and_user_delete,
+            oauth_tokens_insert_together,
+            oidc_consents_remember_replace_and_forget,
         );
     };
     (optional $make:expr) => {

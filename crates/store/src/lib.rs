@@ -35,7 +35,7 @@ pub use sqlite::SqliteStore;
 
 /// The newest schema version this build knows, the same for every backend: version N of the
 /// SQLite schema and version N of the PostgreSQL schema hold the same data.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 #[cfg(test)]
 mod tests {

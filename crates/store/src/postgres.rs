@@ -61,6 +61,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../migrations/postgres/0005_password_scheme.sql"),
     ),
     (6, include_str!("../migrations/postgres/0006_oidc.sql")),
+    (
+        7,
+        include_str!("../migrations/postgres/0007_oidc_consent.sql"),
+    ),
 ];
 
 /// The table the migration runner records versions in (created when missing).

@@ -8,6 +8,12 @@
 //! `BEGIN` instead. Transactions from [`Store::begin_read`] only read, so they start with a
 //! plain deferred `BEGIN`: in WAL mode they read a snapshot and never wait for a writer.
 //!
+//! Writers of one process queue for an async lock before they take a connection and send
+//! `BEGIN IMMEDIATE`: SQLite's own busy handler waits by sleeping (1, 2, 5 ... 100 ms), so
+//! writers contending inside SQLite lose most of their time asleep and hold pool
+//! connections that readers need; queued on the lock, the next writer starts the moment
+//! the last one committed. The busy timeout still covers writers of other processes.
+//!
 //! The schema is applied by a small runner ([`SqliteStore::migrate`]) that records each
 //! version in `schema_version` and refuses a database newer than [`SCHEMA_VERSION`].
 //!
@@ -56,6 +62,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../migrations/sqlite/0005_password_scheme.sql"),
     ),
     (6, include_str!("../migrations/sqlite/0006_oidc.sql")),
+    (
+        7,
+        include_str!("../migrations/sqlite/0007_oidc_consent.sql"),
+    ),
 ];
 
 /// The table the migration runner records versions in (created when missing).
@@ -86,6 +96,8 @@ pub struct SqliteStore {
     /// Answers "nothing committed since the last data version read" without a query (file
     /// databases in WAL mode; see `commit_probe`).
     probe: Option<std::sync::Arc<commit_probe::CommitProbe>>,
+    /// Held by the one writing transaction of this process (see the module docs).
+    writer: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl SqliteStore {
@@ -125,6 +137,7 @@ impl SqliteStore {
             memory: false,
             _anchor: None,
             probe: None,
+            writer: std::sync::Arc::default(),
         };
         store.migrate().await?;
         // The anchor maps the WAL-index at its first read and keeps it until it closes.
@@ -174,6 +187,7 @@ impl SqliteStore {
             memory: true,
             _anchor: Some(std::sync::Arc::new(std::sync::Mutex::new(anchor))),
             probe: None,
+            writer: std::sync::Arc::default(),
         };
         store.migrate().await?;
         Ok(store)
@@ -226,15 +240,16 @@ impl SqliteStore {
 #[async_trait]
 impl Store for SqliteStore {
     async fn begin(&self) -> Result<Box<dyn Tx>, StoreError> {
+        let turn = self.writer.clone().lock_owned().await;
         Ok(Box::new(
-            SqliteTx::start(&self.pool, "BEGIN IMMEDIATE", true, self.memory).await?,
+            SqliteTx::start(&self.pool, "BEGIN IMMEDIATE", Some(turn), self.memory).await?,
         ))
     }
 
     async fn begin_read(&self) -> Result<Box<dyn Tx>, StoreError> {
         // Deferred: takes a read snapshot at the first read and never the write lock.
         Ok(Box::new(
-            SqliteTx::start(&self.pool, "BEGIN", false, self.memory).await?,
+            SqliteTx::start(&self.pool, "BEGIN", None, self.memory).await?,
         ))
     }
 
@@ -278,8 +293,13 @@ struct SqliteTx {
 /// The transaction that `queries` implements [`Tx`] for.
 type BackendTx = SqliteTx;
 
-/// The connection (taken by `commit` or `Drop`) and whether it must never be closed.
-struct TxConn(Option<PoolConnection<Sqlite>>, bool);
+/// The connection (taken by `commit` or `Drop`), whether it must never be closed, and a
+/// writer's turn (released only once the connection's transaction has ended).
+struct TxConn(
+    Option<PoolConnection<Sqlite>>,
+    bool,
+    Option<tokio::sync::OwnedMutexGuard<()>>,
+);
 
 impl std::ops::Deref for TxConn {
     type Target = SqliteConnection;
@@ -305,9 +325,12 @@ impl Drop for TxConn {
             return;
         };
         let keep = self.1;
+        let turn = self.2.take();
         match tokio::runtime::Handle::try_current() {
             Ok(handle) => {
                 handle.spawn(async move {
+                    // The next writer waits until this rollback has run.
+                    let _turn = turn;
                     // A statement cancelled half-way may still be finishing ("SQL statements
                     // in progress"): try a few times before giving up on the connection.
                     let mut last = None;
@@ -343,13 +366,14 @@ impl SqliteTx {
     async fn start(
         pool: &SqlitePool,
         begin: &str,
-        writable: bool,
+        turn: Option<tokio::sync::OwnedMutexGuard<()>>,
         memory: bool,
     ) -> Result<SqliteTx, StoreError> {
+        let writable = turn.is_some();
         // Guard the connection before `BEGIN` is sent: if this future is dropped while the
         // `BEGIN` runs, the guard's `ROLLBACK` ends it, so no connection goes back to the
         // pool inside a transaction.
-        let mut tx = TxConn(Some(pool.acquire().await.map_err(backend)?), memory);
+        let mut tx = TxConn(Some(pool.acquire().await.map_err(backend)?), memory, turn);
         sqlx::query(begin)
             .execute(&mut *tx)
             .await
@@ -365,6 +389,7 @@ impl SqliteTx {
             .await
             .map_err(backend)?;
         drop(self.tx.0.take());
+        drop(self.tx.2.take());
         Ok(())
     }
 }

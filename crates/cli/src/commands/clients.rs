@@ -1,4 +1,4 @@
-//! `clients create|list|show|revoke|rotate-secret` and `keys list|rotate`: the OpenID
+//! `clients create|list|show|revoke|rotate-secret|forget-consent` and `keys list|rotate`: the OpenID
 //! Connect provider's clients and signing keys. Secrets are printed once, on creation and
 //! rotation; private keys never.
 
@@ -128,6 +128,20 @@ pub async fn clients(app: &App, cmd: ClientsCmd) -> Result<(), Failure> {
         ClientsCmd::RotateSecret { id } => {
             let shown = gh.rotate_client_secret(&app.ctx, &client_id(&id)?).await?;
             emit_secret(app, &shown, "has a new secret");
+        }
+        ClientsCmd::ForgetConsent { id, user } => {
+            let id = client_id(&id)?;
+            let who = user
+                .as_deref()
+                .map(str::parse::<gatehouse_core::UserRef>)
+                .transpose()
+                .map_err(Failure::Core)?;
+            let n = gh.forget_consent(&app.ctx, &id, who.as_ref()).await?;
+            let whose = who.map_or_else(|| "every user".to_owned(), |w| format!("`{w}`"));
+            app.out.emit(
+                &format!("{n} consents to client {id} forgotten ({whose}); the consent page is shown again"),
+                &json!({"client": id, "consents_forgotten": n}),
+            );
         }
     }
     Ok(())

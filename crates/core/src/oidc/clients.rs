@@ -13,7 +13,7 @@ use super::model::{ClientId, KeyAlg, OidcClient, SigningKey};
 use super::{OidcSettings, SCOPES};
 use crate::auth::{new_token, token_hash};
 use crate::error::CoreError;
-use crate::service::{Context, Gatehouse};
+use crate::service::{Context, Gatehouse, UserRef};
 use crate::store::{CredentialKind, Tx};
 
 /// A client to register.
@@ -245,8 +245,8 @@ impl Gatehouse {
         self.client_or_not_found(tx.as_mut(), id).await
     }
 
-    /// Revokes a client (`clients revoke`): it is refused from now on, and every token
-    /// issued to it ends at once.
+    /// Revokes a client (`clients revoke`): it is refused from now on, every token issued
+    /// to it ends at once, and every consent given to it is forgotten.
     pub async fn revoke_client(
         &self,
         ctx: &Context,
@@ -262,17 +262,59 @@ impl Gatehouse {
         client.revoked = Some(Utc::now());
         tx.update_oidc_client(&client).await?;
         let ended = tx.revoke_client_oauth_tokens(id).await?;
+        let forgotten = tx.forget_oidc_consents(id, None).await?;
         self.record(
             tx.as_mut(),
             ctx,
             "client.revoke",
             None,
             id.as_str(),
-            json!({"tokens_revoked": ended}),
+            json!({"tokens_revoked": ended, "consents_forgotten": forgotten}),
         )
         .await?;
         tx.commit().await?;
         Ok(client)
+    }
+
+    /// Forgets the consents given to a client (`clients forget-consent`): one user's, or
+    /// with `user` `None` everyone's, so that the consent page is shown again at the next
+    /// authorization. Tokens already issued stay valid (revoke the client, or the user's
+    /// tokens, to end them). Returns how many consents were forgotten; a change is
+    /// recorded in history.
+    pub async fn forget_consent(
+        &self,
+        ctx: &Context,
+        id: &ClientId,
+        user: Option<&UserRef>,
+    ) -> Result<u64, CoreError> {
+        let mut tx = self.begin().await?;
+        self.authorize(tx.as_mut(), ctx, "config/edit", None)
+            .await?;
+        self.client_or_not_found(tx.as_mut(), id).await?;
+        let user = match user {
+            Some(who) => Some(self.find_user(tx.as_mut(), who).await?),
+            None => None,
+        };
+        let n = tx
+            .forget_oidc_consents(id, user.as_ref().map(|u| u.id))
+            .await?;
+        if n == 0 {
+            return Ok(0);
+        }
+        self.record(
+            tx.as_mut(),
+            ctx,
+            "client.forget_consent",
+            user.as_ref().map(|u| u.id),
+            id.as_str(),
+            json!({
+                "user": user.as_ref().map(|u| u.email.as_str()),
+                "consents_forgotten": n,
+            }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(n)
     }
 
     /// Gives a confidential client a new secret (`clients rotate-secret`), shown once; the

@@ -8,12 +8,14 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use gatehouse_policy::UserId;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use super::model::{AuthCode, ClientId, CodeUse, OAuthToken, OidcClient, RefreshUse, TokenKind};
+use super::model::{
+    AuthCode, ClientId, CodeUse, Consent, OAuthToken, OidcClient, RefreshUse, TokenKind,
+};
 use super::{keys, same, OAuthError, OidcSettings, CODE_LIFETIME_SECS, SCOPES};
 use crate::auth::{new_token, token_hash};
 use crate::error::CoreError;
@@ -77,6 +79,15 @@ pub enum AuthRefusal {
         /// The error.
         error: OAuthError,
     },
+}
+
+/// The user of an authorization request as their session knows them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoggedIn {
+    /// The user.
+    pub user: UserId,
+    /// When they logged in (their session's start): the ID token's `auth_time`.
+    pub since: DateTime<Utc>,
 }
 
 /// What the token endpoint answers.
@@ -265,13 +276,37 @@ impl Gatehouse {
         })
     }
 
-    /// Issues an authorization code for `user` (logged in, and consenting or first-party):
-    /// single use, 60 s, bound to the client, redirect URI and PKCE challenge.
-    pub async fn issue_code(&self, req: &AuthRequest, user: UserId) -> Result<String, OAuthError> {
+    /// Whether `user` must see the consent page for `req`: never for a first-party client
+    /// (unless `prompt=consent`), always with `prompt=consent`, otherwise unless the user's
+    /// remembered consent to this client covers every requested scope.
+    pub async fn needs_consent(&self, req: &AuthRequest, user: UserId) -> Result<bool, OAuthError> {
+        let forced = req.prompt.iter().any(|x| x == "consent");
+        if forced {
+            return Ok(true);
+        }
+        if req.client.first_party {
+            return Ok(false);
+        }
+        let mut tx = self.begin_read().await?;
+        let remembered = tx.oidc_consent(user, &req.client.id).await?;
+        Ok(!remembered.is_some_and(|c| c.covers(&req.scope)))
+    }
+
+    /// Issues an authorization code for `who` (logged in, and consenting or first-party):
+    /// single use, 60 s, bound to the client, redirect URI and PKCE challenge, carrying
+    /// when the user logged in. With `consented` (the user just allowed a third-party
+    /// client), the consent is remembered in the same transaction: the scopes granted so
+    /// far and these, recorded in history when they widen.
+    pub async fn issue_code(
+        &self,
+        req: &AuthRequest,
+        who: LoggedIn,
+        consented: bool,
+    ) -> Result<String, OAuthError> {
         let code = new_token();
         let now = Utc::now();
         let mut tx = self.begin().await?;
-        match tx.user_by_id(user).await? {
+        match tx.user_by_id(who.user).await? {
             Some(u) if usable(&u) => {}
             _ => {
                 return Err(OAuthError::Protocol {
@@ -280,20 +315,69 @@ impl Gatehouse {
                 })
             }
         }
+        if consented && !req.client.first_party {
+            self.remember_consent(tx.as_mut(), req, who.user, now)
+                .await?;
+        }
         tx.insert_auth_code(&AuthCode {
             code_hash: token_hash(&code),
             client_id: req.client.id.clone(),
-            user_id: user,
+            user_id: who.user,
             redirect_uri: req.redirect_uri.clone(),
             code_challenge: req.code_challenge.clone(),
             nonce: req.nonce.clone(),
             scope: req.scope.clone(),
-            auth_time: now,
+            // A session from the future (a clock step back) is never trusted beyond now.
+            auth_time: who.since.min(now),
             expires: now + Duration::seconds(CODE_LIFETIME_SECS),
         })
         .await?;
         tx.commit().await?;
         Ok(code)
+    }
+
+    /// Widens the user's remembered consent to the request's client by its scopes.
+    async fn remember_consent(
+        &self,
+        tx: &mut dyn Tx,
+        req: &AuthRequest,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<(), OAuthError> {
+        let before = tx.oidc_consent(user, &req.client.id).await?;
+        if before.as_ref().is_some_and(|c| c.covers(&req.scope)) {
+            return Ok(());
+        }
+        let held: Vec<String> = before.map(|c| c.scopes).unwrap_or_default();
+        let scopes: Vec<String> = SCOPES
+            .iter()
+            .filter(|s| held.iter().any(|h| h == *s) || has_scope(&req.scope, s))
+            .map(|s| (*s).to_owned())
+            .collect();
+        tx.save_oidc_consent(&Consent {
+            user_id: user,
+            client_id: req.client.id.clone(),
+            scopes: scopes.clone(),
+            granted: now,
+        })
+        .await?;
+        // The user consents themselves, on the consent page.
+        let ctx = Context {
+            actor: crate::Actor::User(user),
+            channel: crate::Channel::Ui,
+            credential: None,
+            snapshot: None,
+        };
+        self.record(
+            tx,
+            &ctx,
+            "client.consent",
+            Some(user),
+            req.client.id.as_str(),
+            json!({"scopes": scopes}),
+        )
+        .await?;
+        Ok(())
     }
 
     /// Authenticates a client at the token, revocation or introspection endpoint: a
@@ -329,8 +413,12 @@ impl Gatehouse {
     ) -> Result<TokenResponse, OAuthError> {
         let ring = self.key_ring(settings).await?;
         let now = Utc::now();
+        let code_hash = token_hash(code);
+        // One writing transaction: the code is used, checked and the tokens stored
+        // together, or nothing is (a mismatch drops the transaction and leaves the code
+        // unused for its own client).
         let mut tx = self.begin().await?;
-        let code = match tx.use_auth_code(&token_hash(code), now).await? {
+        let code = match tx.use_auth_code(&code_hash, now).await? {
             CodeUse::Fresh(c) => c,
             CodeUse::Unknown => {
                 return Err(OAuthError::invalid_grant("the code is unknown or expired"))
@@ -375,6 +463,14 @@ impl Gatehouse {
             Some(u) if usable(&u) => u,
             _ => return Err(OAuthError::invalid_grant("the account cannot log in")),
         };
+        let claims = if has_scope(&code.scope, "openid") {
+            Some(
+                self.claims_in(tx.as_mut(), &user, &code.scope, settings)
+                    .await?,
+            )
+        } else {
+            None
+        };
         let issued = self
             .issue_tokens(
                 tx.as_mut(),
@@ -383,26 +479,23 @@ impl Gatehouse {
                 &code.scope,
                 &code.code_hash,
                 (true, Vec::new()),
+                Some(code.auth_time),
                 settings,
             )
             .await?;
         tx.commit().await?;
-        let id_token = if has_scope(&code.scope, "openid") {
-            Some(
-                self.id_token(
-                    &ring,
-                    client,
-                    &user,
-                    &code.scope,
-                    code.nonce.as_deref(),
-                    code.auth_time,
-                    &issued.access_token,
-                    settings,
-                )
-                .await?,
-            )
-        } else {
-            None
+        // Signed after the commit: the write lock is never held for a signature.
+        let id_token = match claims {
+            Some(claims) => Some(id_token(
+                &ring,
+                client,
+                claims,
+                code.nonce.as_deref(),
+                code.auth_time,
+                &issued.access_token,
+                settings,
+            )?),
+            None => None,
         };
         Ok(TokenResponse { id_token, ..issued })
     }
@@ -476,6 +569,14 @@ impl Gatehouse {
             },
             None => return Err(OAuthError::invalid_grant("not a user's refresh token")),
         };
+        // The log in time travels with the chain (tokens stored before schema version 7
+        // have none: their creation is the nearest bound known).
+        let auth_time = old.auth_time.unwrap_or(old.created);
+        let claims = if has_scope(&scope, "openid") {
+            Some(self.claims_in(tx.as_mut(), &user, &scope, settings).await?)
+        } else {
+            None
+        };
         let issued = self
             .issue_tokens(
                 tx.as_mut(),
@@ -484,26 +585,22 @@ impl Gatehouse {
                 &scope,
                 &old.family,
                 (true, Vec::new()),
+                Some(auth_time),
                 settings,
             )
             .await?;
         tx.commit().await?;
-        let id_token = if has_scope(&scope, "openid") {
-            Some(
-                self.id_token(
-                    &ring,
-                    client,
-                    &user,
-                    &scope,
-                    None,
-                    old.created,
-                    &issued.access_token,
-                    settings,
-                )
-                .await?,
-            )
-        } else {
-            None
+        let id_token = match claims {
+            Some(claims) => Some(id_token(
+                &ring,
+                client,
+                claims,
+                None,
+                auth_time,
+                &issued.access_token,
+                settings,
+            )?),
+            None => None,
         };
         Ok(TokenResponse { id_token, ..issued })
     }
@@ -545,6 +642,7 @@ impl Gatehouse {
                 &scope,
                 &family,
                 (false, token.privileges),
+                None,
                 settings,
             )
             .await?;
@@ -552,6 +650,7 @@ impl Gatehouse {
         Ok(issued)
     }
 
+    /// Stores a grant's access token (and refresh token) in `tx`, in one statement.
     #[allow(clippy::too_many_arguments)]
     async fn issue_tokens(
         &self,
@@ -561,6 +660,7 @@ impl Gatehouse {
         scope: &str,
         family: &str,
         (refresh, privileges): (bool, Vec<gatehouse_policy::Privilege>),
+        auth_time: Option<DateTime<Utc>>,
         settings: &OidcSettings,
     ) -> Result<TokenResponse, OAuthError> {
         let now = Utc::now();
@@ -577,21 +677,21 @@ impl Gatehouse {
             expires: now + settings.access_token_lifetime,
             revoked: false,
             used: false,
+            auth_time,
         };
-        tx.insert_oauth_token(&base).await?;
-        let refresh_token = if refresh {
-            let r = new_token();
-            tx.insert_oauth_token(&OAuthToken {
-                token_hash: token_hash(&r),
-                kind: TokenKind::Refresh,
-                expires: now + settings.refresh_token_lifetime,
-                ..base
-            })
-            .await?;
-            Some(r)
-        } else {
-            None
-        };
+        let refresh_token = refresh.then(new_token);
+        match &refresh_token {
+            Some(r) => {
+                let refresh_row = OAuthToken {
+                    token_hash: token_hash(r),
+                    kind: TokenKind::Refresh,
+                    expires: now + settings.refresh_token_lifetime,
+                    ..base.clone()
+                };
+                tx.insert_oauth_tokens(&[base, refresh_row]).await?;
+            }
+            None => tx.insert_oauth_tokens(std::slice::from_ref(&base)).await?,
+        }
         Ok(TokenResponse {
             access_token: access,
             token_type: "Bearer",
@@ -601,45 +701,43 @@ impl Gatehouse {
             scope: scope.to_owned(),
         })
     }
+}
 
-    #[allow(clippy::too_many_arguments)]
-    async fn id_token(
-        &self,
-        ring: &keys::KeyRing,
-        client: &OidcClient,
-        user: &User,
-        scope: &str,
-        nonce: Option<&str>,
-        auth_time: chrono::DateTime<Utc>,
-        access_token: &str,
-        settings: &OidcSettings,
-    ) -> Result<String, OAuthError> {
-        let now = Utc::now();
-        let key = ring.signer(settings.id_token_alg, now).ok_or_else(|| {
-            CoreError::Internal(format!(
-                "no {} key signs now; run `gatehouse keys rotate`",
-                settings.id_token_alg.as_str()
-            ))
-        })?;
-        let mut claims = self.claims(user, scope, settings);
-        claims.insert("iss".into(), json!(settings.issuer));
-        claims.insert("aud".into(), json!(client.id.as_str()));
-        claims.insert("azp".into(), json!(client.id.as_str()));
-        claims.insert("iat".into(), json!(now.timestamp()));
-        claims.insert(
-            "exp".into(),
-            json!((now + settings.access_token_lifetime).timestamp()),
-        );
-        claims.insert("auth_time".into(), json!(auth_time.timestamp()));
-        claims.insert(
-            "at_hash".into(),
-            json!(keys::at_hash(key.stored.alg, access_token)),
-        );
-        if let Some(n) = nonce {
-            claims.insert("nonce".into(), json!(n));
-        }
-        Ok(keys::sign(key, &Value::Object(claims))?)
+/// Signs an ID token: the user's `claims` (from [`Gatehouse::claims_in`]) with the
+/// issuer, audience, times, `auth_time`, `at_hash` and `nonce`.
+fn id_token(
+    ring: &keys::KeyRing,
+    client: &OidcClient,
+    mut claims: serde_json::Map<String, Value>,
+    nonce: Option<&str>,
+    auth_time: DateTime<Utc>,
+    access_token: &str,
+    settings: &OidcSettings,
+) -> Result<String, OAuthError> {
+    let now = Utc::now();
+    let key = ring.signer(settings.id_token_alg, now).ok_or_else(|| {
+        CoreError::Internal(format!(
+            "no {} key signs now; run `gatehouse keys rotate`",
+            settings.id_token_alg.as_str()
+        ))
+    })?;
+    claims.insert("iss".into(), json!(settings.issuer));
+    claims.insert("aud".into(), json!(client.id.as_str()));
+    claims.insert("azp".into(), json!(client.id.as_str()));
+    claims.insert("iat".into(), json!(now.timestamp()));
+    claims.insert(
+        "exp".into(),
+        json!((now + settings.access_token_lifetime).timestamp()),
+    );
+    claims.insert("auth_time".into(), json!(auth_time.timestamp()));
+    claims.insert(
+        "at_hash".into(),
+        json!(keys::at_hash(key.stored.alg, access_token)),
+    );
+    if let Some(n) = nonce {
+        claims.insert("nonce".into(), json!(n));
     }
+    Ok(keys::sign(key, &Value::Object(claims))?)
 }
 
 #[cfg(test)]

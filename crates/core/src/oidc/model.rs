@@ -253,6 +253,34 @@ pub struct OAuthToken {
     pub revoked: bool,
     /// Used (a refresh token that was exchanged).
     pub used: bool,
+    /// When the user logged in (the session's start), the same for every token of a chain
+    /// so that a refreshed ID token's `auth_time` never moves forward; `None` for the
+    /// client credentials grant and for tokens stored before schema version 7.
+    pub auth_time: Option<DateTime<Utc>>,
+}
+
+/// A user's remembered consent to a client: every scope granted to it so far. The consent
+/// page is skipped while the requested scopes are all among them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Consent {
+    /// The user who consented.
+    pub user_id: UserId,
+    /// The client consented to.
+    pub client_id: ClientId,
+    /// The scopes granted, in the provider's order.
+    pub scopes: Vec<String>,
+    /// When the consent was last widened.
+    pub granted: DateTime<Utc>,
+}
+
+impl Consent {
+    /// Whether every scope of `scope` (space-separated) is among the granted ones.
+    pub fn covers(&self, scope: &str) -> bool {
+        scope
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .all(|s| self.scopes.iter().any(|g| g == s))
+    }
 }
 
 /// What using a refresh token found.

@@ -12,14 +12,23 @@ use super::{OAuthError, OidcSettings};
 use crate::auth::token_hash;
 use crate::error::CoreError;
 use crate::service::Gatehouse;
+use crate::store::Tx;
 use crate::user::User;
 
 impl Gatehouse {
-    /// The claims of `user` for `scope`: `sub` always (the account's id, never the email);
-    /// `email` and `email_verified` with `email`; `name`, `preferred_username` and
-    /// `affiliations` with `profile`; with `roles`, the user's type, own roles in order, and
-    /// every role held (the type's, then their own) under `oidc.roles_claim`.
-    pub fn claims(&self, user: &User, scope: &str, settings: &OidcSettings) -> Map<String, Value> {
+    /// The claims of `user` for `scope`, as `tx` sees the database: `sub` always (the
+    /// account's id, never the email); `email` and `email_verified` with `email`; `name`,
+    /// `preferred_username` and `affiliations` with `profile`; with `roles`, the user's
+    /// type, own roles in order, and under `oidc.roles_claim` every role they hold now, as
+    /// the engine's effective set has it (through the type, then their own entries; roles
+    /// made at run time included, a role that no longer exists never).
+    pub(crate) async fn claims_in(
+        &self,
+        tx: &mut dyn Tx,
+        user: &User,
+        scope: &str,
+        settings: &OidcSettings,
+    ) -> Result<Map<String, Value>, CoreError> {
         let mut c = Map::new();
         c.insert("sub".into(), json!(user.id.0.to_string()));
         if has_scope(scope, "email") {
@@ -38,29 +47,25 @@ impl Gatehouse {
             c.insert("affiliations".into(), json!(user.affiliations));
         }
         if has_scope(scope, "roles") {
+            let policy = self.policy(tx).await?;
+            let facts = self.facts(tx, user).await?;
+            let version = u64::try_from(user.version).unwrap_or(0);
+            let effective = self.cache.get(&policy, &facts, version);
+            let held: Vec<String> = effective
+                .held_roles()
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            // The user's own ordered roles, as the engine reads them: a name whose role is
+            // not defined (or was deleted) holds nothing and is left out.
             let own: Vec<String> = user
                 .entries
                 .iter()
                 .filter_map(|e| match e {
-                    Entry::Role(r) => Some(r.to_string()),
+                    Entry::Role(r) if policy.has_role(r) => Some(r.to_string()),
                     _ => None,
                 })
                 .collect();
-            let mut held: Vec<String> = Vec::new();
-            if let Some(t) = &user.user_type {
-                if let Some(def) = self.config().types().get(t) {
-                    for e in &def.entries {
-                        if let Entry::Role(r) = e {
-                            held.push(r.to_string());
-                        }
-                    }
-                }
-            }
-            for r in &own {
-                if !held.contains(r) {
-                    held.push(r.clone());
-                }
-            }
             c.insert(
                 "user_type".into(),
                 json!(user.user_type.as_ref().map(ToString::to_string)),
@@ -68,7 +73,7 @@ impl Gatehouse {
             c.insert("roles".into(), json!(own));
             c.insert(settings.roles_claim.clone(), json!(held));
         }
-        c
+        Ok(c)
     }
 
     /// A live access token's user and scope, for userinfo: refused (RFC 6750
@@ -94,7 +99,9 @@ impl Gatehouse {
             return Err(refused());
         }
         match tx.user_by_id(user_id).await? {
-            Some(u) if usable(&u) => Ok(self.claims(&u, &t.scope, settings)),
+            Some(u) if usable(&u) => {
+                Ok(self.claims_in(tx.as_mut(), &u, &t.scope, settings).await?)
+            }
             _ => Err(refused()),
         }
     }

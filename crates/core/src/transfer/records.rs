@@ -194,7 +194,8 @@ impl Fields {
         serde_json::from_value::<TransferCounts>(self.value("counts")?.clone()).map_err(|_| {
             self.bad(
                 "counts",
-                "expected {\"user\":N,\"role\":N,\"grant\":N,\"credential\":N,\"history\":N}",
+                "expected {\"user\":N,\"role\":N,\"grant\":N,\"credential\":N,\"client\":N,\
+                 \"signing_key\":N,\"consent\":N,\"history\":N}",
             )
         })
     }

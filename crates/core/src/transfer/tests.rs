@@ -27,8 +27,8 @@ fn header_checks_format_version_and_schema() {
         ),
         ("not json", "line 1: this is not a gatehouse export"),
         (
-            r#"{"format":"gatehouse-export","version":2,"schema":3,"store":"sqlite","exported_at":"2024-05-01T12:00:00Z"}"#,
-            "line 1: export format version 2 is not supported",
+            r#"{"format":"gatehouse-export","version":3,"schema":3,"store":"sqlite","exported_at":"2024-05-01T12:00:00Z"}"#,
+            "line 1: export format version 3 is not supported",
         ),
         (
             r#"{"format":"gatehouse-export","version":1,"schema":4,"store":"sqlite","exported_at":"2024-05-01T12:00:00Z"}"#,

@@ -20,6 +20,8 @@ use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
+pub mod oidc;
+
 pub const PASSWORD: &str = "password-123";
 
 pub struct Api {

@@ -6,14 +6,15 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use gatehouse_core::oidc::model::{
-    AuthCode, ClientId, CodeUse, KeyAlg, OAuthToken, OidcClient, RefreshUse, SigningKey, TokenKind,
+    AuthCode, ClientId, CodeUse, Consent, KeyAlg, OAuthToken, OidcClient, RefreshUse, SigningKey,
+    TokenKind,
 };
 use gatehouse_core::Store;
 use gatehouse_policy::UserId;
 
 use super::{at, begin, new_user, privilege};
 
-fn client(id: &str) -> OidcClient {
+pub(crate) fn client(id: &str) -> OidcClient {
     OidcClient {
         id: id.parse().unwrap(),
         name: format!("client {id}"),
@@ -74,6 +75,7 @@ fn token(
         expires: at("2025-01-02T04:04:05Z"),
         revoked: false,
         used: false,
+        auth_time: Some(at("2025-01-02T03:00:00.654321Z")),
     }
 }
 
@@ -350,4 +352,122 @@ pub async fn oauth_purge_and_user_delete(store: Arc<dyn Store>) {
             .unwrap(),
         CodeUse::Unknown
     );
+}
+
+/// Several tokens stored in one call read back exactly (the log in time included, or its
+/// absence for the client credentials grant); an empty call stores nothing.
+pub async fn oauth_tokens_insert_together(store: Arc<dyn Store>) {
+    let (ann, c) = user_and_client(store.as_ref()).await;
+    let access = token(1, TokenKind::Access, &c, Some(ann), "f1");
+    let refresh = token(2, TokenKind::Refresh, &c, Some(ann), "f1");
+    let mut service = token(3, TokenKind::Access, &c, None, "f2");
+    service.auth_time = None;
+    service.privileges = Vec::new();
+    let mut tx = begin(store.as_ref()).await;
+    tx.insert_oauth_tokens(&[access.clone(), refresh.clone()])
+        .await
+        .unwrap();
+    tx.insert_oauth_tokens(std::slice::from_ref(&service))
+        .await
+        .unwrap();
+    tx.insert_oauth_tokens(&[]).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = begin(store.as_ref()).await;
+    for t in [&access, &refresh, &service] {
+        assert_eq!(
+            tx.oauth_token(&t.token_hash).await.unwrap().as_ref(),
+            Some(t)
+        );
+    }
+    // A token hash is unique: storing the pair again fails and stores neither.
+    let again = OAuthToken {
+        token_hash: format!("{:064x}", 8),
+        ..access.clone()
+    };
+    assert!(tx
+        .insert_oauth_tokens(&[again, refresh.clone()])
+        .await
+        .is_err());
+    drop(tx);
+    let mut tx = begin(store.as_ref()).await;
+    assert_eq!(tx.oauth_token(&format!("{:064x}", 8)).await.unwrap(), None);
+}
+
+/// A consent is remembered per (user, client): saving again replaces its scopes, forgetting
+/// takes one user's or every user's for that client only, and deleting the user or the
+/// client takes theirs.
+pub async fn oidc_consents_remember_replace_and_forget(store: Arc<dyn Store>) {
+    let (ann, c) = user_and_client(store.as_ref()).await;
+    let mut tx = begin(store.as_ref()).await;
+    let bob = tx
+        .insert_user(&new_user("bob@example.org"))
+        .await
+        .unwrap()
+        .id;
+    let other = client("gh-other");
+    tx.insert_oidc_client(&other).await.unwrap();
+    let consent = |user: UserId, client: &ClientId, scopes: &[&str], when: &str| Consent {
+        user_id: user,
+        client_id: client.clone(),
+        scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+        granted: at(when),
+    };
+    assert_eq!(tx.oidc_consent(ann, &c).await.unwrap(), None);
+    let first = consent(ann, &c, &["openid", "email"], "2025-01-02T03:04:05.123456Z");
+    tx.save_oidc_consent(&first).await.unwrap();
+    tx.save_oidc_consent(&consent(bob, &c, &["openid"], "2025-01-02T03:04:06Z"))
+        .await
+        .unwrap();
+    tx.save_oidc_consent(&consent(
+        ann,
+        &other.id,
+        &["openid"],
+        "2025-01-02T03:04:07Z",
+    ))
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = begin(store.as_ref()).await;
+    assert_eq!(tx.oidc_consent(ann, &c).await.unwrap(), Some(first.clone()));
+    assert!(first.covers("email openid"));
+    assert!(!first.covers("openid roles"));
+    let wider = consent(
+        ann,
+        &c,
+        &["openid", "email", "roles"],
+        "2025-01-03T00:00:00Z",
+    );
+    tx.save_oidc_consent(&wider).await.unwrap();
+    assert_eq!(tx.oidc_consent(ann, &c).await.unwrap(), Some(wider.clone()));
+    let all = tx.oidc_consents().await.unwrap();
+    assert_eq!(
+        all.iter()
+            .map(|k| (k.user_id, k.client_id.as_str()))
+            .collect::<Vec<_>>(),
+        vec![(ann, "gh-one"), (ann, "gh-other"), (bob, "gh-one")]
+    );
+    // One user's, then everyone's, of one client only.
+    assert_eq!(tx.forget_oidc_consents(&c, Some(bob)).await.unwrap(), 1);
+    assert_eq!(tx.forget_oidc_consents(&c, Some(bob)).await.unwrap(), 0);
+    assert_eq!(tx.oidc_consent(ann, &c).await.unwrap(), Some(wider));
+    assert_eq!(tx.forget_oidc_consents(&c, None).await.unwrap(), 1);
+    assert_eq!(tx.oidc_consent(ann, &c).await.unwrap(), None);
+    assert!(tx.oidc_consent(ann, &other.id).await.unwrap().is_some());
+    // A consent needs its user and its client.
+    tx.commit().await.unwrap();
+    let mut tx = begin(store.as_ref()).await;
+    assert!(tx
+        .save_oidc_consent(&consent(
+            UserId(999),
+            &c,
+            &["openid"],
+            "2025-01-03T00:00:00Z"
+        ))
+        .await
+        .is_err());
+    drop(tx);
+    let mut tx = begin(store.as_ref()).await;
+    assert!(tx.delete_user(ann).await.unwrap());
+    assert_eq!(tx.oidc_consents().await.unwrap(), Vec::new());
 }

@@ -71,7 +71,7 @@ pub async fn is_empty_until_anything_is_stored(store: Arc<dyn Store>) {
         let mut tx = begin(&*store).await;
         assert!(tx.is_empty().await.unwrap());
     }
-    for what in 0..5 {
+    for what in 0..6 {
         let mut tx = begin(&*store).await;
         match what {
             0 => drop(tx.insert_user(&new_user("ann@example.org")).await.unwrap()),
@@ -92,6 +92,10 @@ pub async fn is_empty_until_anything_is_stored(store: Arc<dyn Store>) {
                 .await
                 .unwrap()),
             3 => drop(tx.insert_credential(&service(1, "repo")).await.unwrap()),
+            4 => tx
+                .insert_oidc_client(&super::oidc::client("gh-one"))
+                .await
+                .unwrap(),
             _ => tx
                 .record(&event(0, "2024-01-01T00:00:00Z", "x"))
                 .await

@@ -24,7 +24,7 @@ mod users;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gatehouse_core::oidc::model::{
-    AuthCode, ClientId, CodeUse, OAuthToken, OidcClient, RefreshUse, SigningKey,
+    AuthCode, ClientId, CodeUse, Consent, OAuthToken, OidcClient, RefreshUse, SigningKey,
 };
 use gatehouse_core::{
     Credential, CredentialKind, Email, GrantFilter, HistoryEvent, HistoryFilter, LinkPurpose,
@@ -49,7 +49,8 @@ const CURRENT_SCHEMA: &str = "SELECT CAST(coalesce(max(version), 0) AS BIGINT) F
 /// Whether the database holds no data (counters and the schema do not count).
 const IS_EMPTY: &str = "SELECT NOT (EXISTS (SELECT 1 FROM users) \
      OR EXISTS (SELECT 1 FROM roles) OR EXISTS (SELECT 1 FROM grants) \
-     OR EXISTS (SELECT 1 FROM credentials) OR EXISTS (SELECT 1 FROM history))";
+     OR EXISTS (SELECT 1 FROM credentials) OR EXISTS (SELECT 1 FROM history) \
+     OR EXISTS (SELECT 1 FROM oidc_clients) OR EXISTS (SELECT 1 FROM oidc_keys))";
 
 /// Runs one statement that takes no values.
 async fn exec(conn: &mut Conn, sql: &'static str) -> Result<u64, StoreError> {
@@ -409,6 +410,10 @@ impl Tx for BackendTx {
         oidc::insert_token(self.conn(), token).await
     }
 
+    async fn insert_oauth_tokens(&mut self, tokens: &[OAuthToken]) -> Result<(), StoreError> {
+        oidc::insert_tokens(self.conn(), tokens).await
+    }
+
     async fn oauth_token(&mut self, token_hash: &str) -> Result<Option<OAuthToken>, StoreError> {
         oidc::token(self.conn(), token_hash).await
     }
@@ -439,6 +444,30 @@ impl Tx for BackendTx {
 
     async fn purge_oauth(&mut self, before: DateTime<Utc>) -> Result<u64, StoreError> {
         oidc::purge(self.conn(), before).await
+    }
+
+    async fn oidc_consent(
+        &mut self,
+        user: UserId,
+        client: &ClientId,
+    ) -> Result<Option<Consent>, StoreError> {
+        oidc::consent(self.conn(), user, client).await
+    }
+
+    async fn save_oidc_consent(&mut self, consent: &Consent) -> Result<(), StoreError> {
+        oidc::save_consent(self.conn(), consent).await
+    }
+
+    async fn forget_oidc_consents(
+        &mut self,
+        client: &ClientId,
+        user: Option<UserId>,
+    ) -> Result<u64, StoreError> {
+        oidc::forget_consents(self.conn(), client, user).await
+    }
+
+    async fn oidc_consents(&mut self) -> Result<Vec<Consent>, StoreError> {
+        oidc::consents(self.conn()).await
     }
 
     async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {

@@ -7,12 +7,15 @@
 
 use chrono::{DateTime, Utc};
 use gatehouse_core::oidc::model::{
-    AuthCode, ClientId, CodeUse, KeyAlg, OAuthToken, OidcClient, RefreshUse, SigningKey, TokenKind,
+    AuthCode, ClientId, CodeUse, Consent, KeyAlg, OAuthToken, OidcClient, RefreshUse, SigningKey,
+    TokenKind,
 };
 use gatehouse_core::StoreError;
 use gatehouse_policy::UserId;
 
-use super::dialect::{self, Conn, List, Time};
+use sqlx::QueryBuilder;
+
+use super::dialect::{self, Conn, Db, List, Time};
 use crate::codec::{self, backend, corrupt};
 
 macro_rules! client_columns {
@@ -306,7 +309,7 @@ pub(super) async fn use_code(
 macro_rules! token_columns {
     () => {
         "token_hash, kind, client_id, user_id, scope, family, privileges, created, expires, \
-         revoked, used"
+         revoked, used, auth_time"
     };
 }
 
@@ -323,6 +326,7 @@ struct TokenRow {
     expires: Time,
     revoked: bool,
     used: bool,
+    auth_time: Option<Time>,
 }
 
 impl TokenRow {
@@ -346,30 +350,45 @@ impl TokenRow {
             expires: dialect::time_from(self.expires)?,
             revoked: self.revoked,
             used: self.used,
+            auth_time: self.auth_time.map(dialect::time_from).transpose()?,
         })
     }
 }
 
 pub(super) async fn insert_token(conn: &mut Conn, t: &OAuthToken) -> Result<(), StoreError> {
-    sqlx::query(sql!(
-        "INSERT INTO oidc_tokens (",
-        token_columns!(),
-        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    ))
-    .bind(&t.token_hash)
-    .bind(t.kind.as_str())
-    .bind(t.client_id.as_str())
-    .bind(t.user_id.map(|u| u.0))
-    .bind(&t.scope)
-    .bind(&t.family)
-    .bind(dialect::list(&t.privileges))
-    .bind(dialect::time(&t.created))
-    .bind(dialect::time(&t.expires))
-    .bind(t.revoked)
-    .bind(t.used)
-    .execute(&mut *conn)
-    .await
-    .map_err(backend)?;
+    insert_tokens(conn, std::slice::from_ref(t)).await
+}
+
+/// Every token in one `INSERT` (a grant stores its access and refresh token together: one
+/// statement, one round trip to the database).
+pub(super) async fn insert_tokens(
+    conn: &mut Conn,
+    tokens: &[OAuthToken],
+) -> Result<(), StoreError> {
+    if tokens.is_empty() {
+        return Ok(());
+    }
+    let mut qb =
+        QueryBuilder::<Db>::new(concat!("INSERT INTO oidc_tokens (", token_columns!(), ") "));
+    qb.push_values(tokens, |mut row, t| {
+        row.push_bind(t.token_hash.clone())
+            .push_bind(t.kind.as_str())
+            .push_bind(t.client_id.as_str().to_owned())
+            .push_bind(t.user_id.map(|u| u.0))
+            .push_bind(t.scope.clone())
+            .push_bind(t.family.clone())
+            .push_bind(dialect::list(&t.privileges))
+            .push_bind(dialect::time(&t.created))
+            .push_bind(dialect::time(&t.expires))
+            .push_bind(t.revoked)
+            .push_bind(t.used)
+            .push_bind(t.auth_time.as_ref().map(dialect::time));
+    });
+    qb.build()
+        .persistent(true)
+        .execute(&mut *conn)
+        .await
+        .map_err(backend)?;
     Ok(())
 }
 
@@ -473,4 +492,87 @@ pub(super) async fn purge(conn: &mut Conn, before: DateTime<Utc>) -> Result<u64,
         .await
         .map_err(backend)?;
     Ok(codes.rows_affected() + tokens.rows_affected())
+}
+
+#[derive(sqlx::FromRow)]
+struct ConsentRow {
+    user_id: i64,
+    client_id: String,
+    scopes: List,
+    granted: Time,
+}
+
+impl ConsentRow {
+    fn into_consent(self) -> Result<Consent, StoreError> {
+        Ok(Consent {
+            user_id: UserId(self.user_id),
+            client_id: self
+                .client_id
+                .parse::<ClientId>()
+                .map_err(|e| corrupt("client id", &self.client_id, e))?,
+            scopes: dialect::list_from("scope", self.scopes)?,
+            granted: dialect::time_from(self.granted)?,
+        })
+    }
+}
+
+pub(super) async fn consent(
+    conn: &mut Conn,
+    user: UserId,
+    client: &ClientId,
+) -> Result<Option<Consent>, StoreError> {
+    let row: Option<ConsentRow> = sqlx::query_as(sql!(
+        "SELECT user_id, client_id, scopes, granted FROM oidc_consents \
+         WHERE user_id = ? AND client_id = ?"
+    ))
+    .bind(user.0)
+    .bind(client.as_str())
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(backend)?;
+    row.map(ConsentRow::into_consent).transpose()
+}
+
+pub(super) async fn save_consent(conn: &mut Conn, c: &Consent) -> Result<(), StoreError> {
+    sqlx::query(sql!(
+        "INSERT INTO oidc_consents (user_id, client_id, scopes, granted) VALUES (?, ?, ?, ?) \
+         ON CONFLICT (user_id, client_id) DO UPDATE SET scopes = excluded.scopes, \
+         granted = excluded.granted"
+    ))
+    .bind(c.user_id.0)
+    .bind(c.client_id.as_str())
+    .bind(dialect::list(&c.scopes))
+    .bind(dialect::time(&c.granted))
+    .execute(&mut *conn)
+    .await
+    .map_err(backend)?;
+    Ok(())
+}
+
+pub(super) async fn forget_consents(
+    conn: &mut Conn,
+    client: &ClientId,
+    user: Option<UserId>,
+) -> Result<u64, StoreError> {
+    let done = sqlx::query(sql!(
+        "DELETE FROM oidc_consents WHERE client_id = ? AND (? IS NULL OR user_id = ?)"
+    ))
+    .bind(client.as_str())
+    .bind(user.map(|u| u.0))
+    .bind(user.map(|u| u.0))
+    .execute(&mut *conn)
+    .await
+    .map_err(backend)?;
+    Ok(done.rows_affected())
+}
+
+pub(super) async fn consents(conn: &mut Conn) -> Result<Vec<Consent>, StoreError> {
+    let rows: Vec<ConsentRow> = sqlx::query_as(sql!(
+        "SELECT user_id, client_id, scopes, granted FROM oidc_consents \
+         ORDER BY user_id, client_id"
+    ))
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(backend)?;
+    rows.into_iter().map(ConsentRow::into_consent).collect()
 }
