@@ -99,7 +99,8 @@ async fn explain_is_authorized_like_check() {
         assert_eq!(
             refused,
             Err(CoreError::Forbidden {
-                privilege: "check/any".into()
+                privilege: "check/any".into(),
+                user: None,
             })
         );
     }
