@@ -464,12 +464,21 @@ impl Gatehouse {
         &self,
         settings: &OidcSettings,
     ) -> Result<Arc<KeyRing>, CoreError> {
-        if let Ok(guard) = self.oidc.ring.read() {
-            if let Some((at, ring)) = guard.as_ref() {
-                if at.elapsed() < super::KEY_CACHE {
-                    return Ok(ring.clone());
-                }
-            }
+        let cached = || {
+            self.oidc.ring.read().ok().and_then(|guard| {
+                guard
+                    .as_ref()
+                    .filter(|(at, _)| at.elapsed() < super::KEY_CACHE)
+                    .map(|(_, ring)| ring.clone())
+            })
+        };
+        if let Some(ring) = cached() {
+            return Ok(ring);
+        }
+        let _one_reader = self.oidc.loading.lock().await;
+        // Another request may have read them while this one waited.
+        if let Some(ring) = cached() {
+            return Ok(ring);
         }
         self.key_ring_fresh(settings).await
     }

@@ -130,6 +130,10 @@ impl OAuthError {
 #[derive(Debug, Default)]
 pub(crate) struct OidcState {
     ring: RwLock<Option<(Instant, Arc<keys::KeyRing>)>>,
+    /// Held while the keys are read (or first made): concurrent requests that find the
+    /// cache stale wait for one read instead of each reading, or each generating an RSA
+    /// key on first start (32 at once kept a 2-core machine busy for tens of seconds).
+    loading: tokio::sync::Mutex<()>,
 }
 
 /// How long a process keeps the keys it read before reading them again: far below the
