@@ -499,6 +499,7 @@ async fn administration_access_reads_every_read_route_and_changes_nothing() {
         let reads = route.method == Method::GET
             || [
                 "/api/check",
+                "/api/explain",
                 "/api/who-can",
                 "/api/filter",
                 "/access/v1/evaluation",
