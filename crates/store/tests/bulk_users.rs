@@ -120,7 +120,7 @@ async fn entries_are_added_and_removed_as_the_single_operations_do() {
         (ids(&out.changed), ids(&out.unchanged)),
         (vec![a.id], vec![b.id])
     );
-    assert_eq!(out.changed[0].entries, [editor.clone()]);
+    assert_eq!(out.changed[0].entries, std::slice::from_ref(&editor));
     let minus: Entry = "-eprint/view".parse().unwrap();
     gh.bulk_users(&operator(), &[a.id], BulkAction::AddEntry(minus.clone()))
         .await

@@ -348,17 +348,17 @@ pub(crate) fn refused(admin: &Admin, form: &'static str, fields: Fields, e: Core
     }
 }
 
-/// The first value of an id in an address: the number, or a 404 page in the panel's layout.
-pub(crate) fn user_id(admin: &Admin, raw: &str) -> Result<UserId, Response> {
+/// A user id from an address, or the words for the 404 page that answers a bad one.
+pub(crate) fn user_id(raw: &str) -> Result<UserId, String> {
     raw.parse::<i64>()
         .ok()
         .filter(|n| *n > 0)
         .map(UserId)
         .ok_or_else(|| {
-            admin.not_found(&format!(
+            format!(
                 "“{}” is not a user id: user ids are whole numbers, as in /admin/users/42.",
                 gatehouse_core::text::shorten(raw)
-            ))
+            )
         })
 }
 

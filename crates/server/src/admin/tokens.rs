@@ -80,7 +80,7 @@ async fn list_page(admin: &Admin, state: &AppState, posted: Option<&Posted>) -> 
 fn privileges(fields: &Fields) -> Result<Vec<Privilege>, CoreError> {
     fields
         .raw("privileges")
-        .split(|c: char| c == '\n' || c == ',')
+        .split(['\n', ','])
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .map(|l| {

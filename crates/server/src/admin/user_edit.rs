@@ -61,9 +61,9 @@ pub async fn action(
     form: AdminForm,
 ) -> Response {
     let AdminForm { admin, fields } = form;
-    let id = match user_id(&admin, &id) {
+    let id = match user_id(&id) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(why) => return admin.not_found(&why),
     };
     let gh = &state.0.gh;
     let ctx = admin.ctx();

@@ -661,9 +661,9 @@ pub(crate) fn password_shown(admin: &Admin, user: &User, p: &Password, what: &st
 
 /// `GET /admin/users/{id}`.
 pub async fn show(admin: Admin, State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    let id = match user_id(&admin, &id) {
+    let id = match user_id(&id) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(why) => return admin.not_found(&why),
     };
     user_page(&admin, &state, id, None).await
 }
@@ -947,9 +947,9 @@ pub async fn effective(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Response {
-    let id = match user_id(&admin, &id) {
+    let id = match user_id(&id) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(why) => return admin.not_found(&why),
     };
     let chrome = admin.chrome("users");
     let view = match state.0.gh.privileges(admin.ctx(), &UserRef::Id(id)).await {
@@ -1004,9 +1004,9 @@ pub async fn delete_form(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Response {
-    let id = match user_id(&admin, &id) {
+    let id = match user_id(&id) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(why) => return admin.not_found(&why),
     };
     let user = match state.0.gh.show_user(admin.ctx(), &UserRef::Id(id)).await {
         Ok(u) => u,
@@ -1035,9 +1035,9 @@ pub async fn delete(
     form: AdminForm,
 ) -> Response {
     let AdminForm { admin, fields } = form;
-    let id = match user_id(&admin, &id) {
+    let id = match user_id(&id) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(why) => return admin.not_found(&why),
     };
     let gh = &state.0.gh;
     let result = async {
