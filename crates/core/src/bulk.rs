@@ -1,7 +1,7 @@
 //! One action on many users at once (the admin panel's "select several and act"):
 //! activate, deactivate, confirm, add or remove an entry of the users' own lists. All in one
 //! transaction, all or nothing; every user authorized through the same choke point as the
-//! single operation, and changed by the very same rule ([`BulkAction::apply`], which the
+//! single operation, and changed by the very same rule (`BulkAction::apply`, which the
 //! single operations in `users.rs` call too); one history event per user changed, as the
 //! single operation records it.
 
