@@ -88,14 +88,7 @@ impl Gatehouse {
             .await?;
         if let Some(def) = self.config().roles().get(&name) {
             if !entries.is_empty() {
-                return Err(CoreError::invalid(
-                    "role",
-                    format!(
-                        "role `{name}` is defined in {}; change it there (a role defined in \
-                         the catalog or user_roles.yaml cannot be changed at run time)",
-                        def.origin
-                    ),
-                ));
+                return Err(fixed_role(&name, &def.origin));
             }
             return Ok(RoleOutcome::Exists {
                 origin: def.origin.to_string(),
@@ -172,14 +165,7 @@ impl Gatehouse {
         self.authorize(tx.as_mut(), ctx, "config/edit", None)
             .await?;
         if let Some(def) = self.config().roles().get(&name) {
-            return Err(CoreError::invalid(
-                "role",
-                format!(
-                    "role `{name}` is defined in {}; change it there (a role defined in the \
-                     catalog or user_roles.yaml cannot be changed at run time)",
-                    def.origin
-                ),
-            ));
+            return Err(fixed_role(&name, &def.origin));
         }
         let Some(existing) = tx.role(&name).await? else {
             return Err(CoreError::NotFound {
@@ -664,6 +650,17 @@ impl Gatehouse {
         }
         Ok(filter)
     }
+}
+
+/// The refusal of a change to a role of the catalog or the roles file.
+fn fixed_role(name: &RoleName, origin: &gatehouse_policy::Origin) -> CoreError {
+    CoreError::invalid(
+        "role",
+        format!(
+            "role `{name}` is defined in {origin}; change it there (a role defined in the \
+             catalog or user_roles.yaml cannot be changed at run time)"
+        ),
+    )
 }
 
 fn target_words(target: &GrantTarget, user: Option<&User>) -> String {

@@ -3,18 +3,11 @@
 
 pub use super::layout::pct;
 
-/// Escapes text for an HTML element body or a quoted attribute value.
+/// Escapes text for an HTML element body or a double-quoted attribute value, with the
+/// template engine's own escaper (the one the admin panel's pages use).
 pub fn esc(s: &str) -> String {
+    use std::fmt::Write as _;
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
+    let _ = maud::Escaper::new(&mut out).write_str(s);
     out
 }
