@@ -1,6 +1,6 @@
 //! Signing keys and JSON Web Tokens, by hand: a JWT here is `header.payload.signature` in
-//! base64url, signed with RS256 (the `rsa` crate, PKCS#1 v1.5 with SHA-256, blinded) or
-//! EdDSA (`ed25519-dalek`). Only ID tokens are JWTs; access and refresh tokens are opaque
+//! base64url, signed with RS256 (PKCS#1 v1.5 with SHA-256: `ring`, blinded, signs; the `rsa`
+//! crate makes keys, which `ring` cannot) or EdDSA (`ed25519-dalek`). Only ID tokens are JWTs; access and refresh tokens are opaque
 //! and live in the database, so that introspection always answers from it.
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -8,8 +8,7 @@ use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use ed25519_dalek::Signer as _;
 use rand::rngs::OsRng;
-use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey};
-use rsa::signature::{RandomizedSigner, SignatureEncoding, Verifier};
+use rsa::pkcs1::EncodeRsaPrivateKey;
 use rsa::traits::PublicKeyParts;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -23,7 +22,7 @@ const RSA_BITS: usize = 2048;
 /// A key ready to sign and verify.
 pub(crate) enum Loaded {
     /// RS256.
-    Rsa(Box<rsa::pkcs1v15::SigningKey<Sha256>>),
+    Rsa(Box<ring::signature::RsaKeyPair>),
     /// EdDSA.
     Ed(Box<ed25519_dalek::SigningKey>),
 }
@@ -109,9 +108,9 @@ pub(crate) fn load(stored: SigningKey) -> Result<LiveKey, CoreError> {
         .map_err(|e| internal("stored signing key is not base64", e))?;
     let loaded = match stored.alg {
         KeyAlg::RS256 => {
-            let key = rsa::RsaPrivateKey::from_pkcs1_der(&raw)
+            let key = ring::signature::RsaKeyPair::from_der(&raw)
                 .map_err(|e| internal("stored RSA key is invalid", e))?;
-            Loaded::Rsa(Box::new(rsa::pkcs1v15::SigningKey::<Sha256>::new(key)))
+            Loaded::Rsa(Box::new(key))
         }
         KeyAlg::EdDSA => {
             let seed: [u8; 32] = raw
@@ -166,13 +165,12 @@ impl KeyRing {
         let signature = URL_SAFE_NO_PAD.decode(s).ok()?;
         let signed = &jwt[..h.len() + 1 + p.len()];
         let ok = match &key.loaded {
-            Loaded::Rsa(k) => {
-                let verifying = rsa::pkcs1v15::VerifyingKey::<Sha256>::new(
-                    rsa::RsaPublicKey::from(k.as_ref().as_ref()),
-                );
-                rsa::pkcs1v15::Signature::try_from(signature.as_slice())
-                    .is_ok_and(|sig| verifying.verify(signed.as_bytes(), &sig).is_ok())
-            }
+            Loaded::Rsa(k) => ring::signature::UnparsedPublicKey::new(
+                &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+                k.public().as_ref(),
+            )
+            .verify(signed.as_bytes(), &signature)
+            .is_ok(),
             Loaded::Ed(k) => ed25519_dalek::Signature::from_slice(&signature).is_ok_and(|sig| {
                 k.verifying_key()
                     .verify_strict(signed.as_bytes(), &sig)
@@ -197,10 +195,17 @@ pub(crate) fn sign(key: &LiveKey, claims: &Value) -> Result<String, CoreError> {
     jwt.push('.');
     jwt.push_str(&URL_SAFE_NO_PAD.encode(claims.to_string()));
     let signature = match &key.loaded {
-        Loaded::Rsa(k) => k
-            .try_sign_with_rng(&mut OsRng, jwt.as_bytes())
-            .map_err(|e| internal("RSA signing failed", e))?
-            .to_vec(),
+        Loaded::Rsa(k) => {
+            let mut signature = vec![0; k.public().modulus_len()];
+            k.sign(
+                &ring::signature::RSA_PKCS1_SHA256,
+                &ring::rand::SystemRandom::new(),
+                jwt.as_bytes(),
+                &mut signature,
+            )
+            .map_err(|e| internal("RSA signing failed", e))?;
+            signature
+        }
         Loaded::Ed(k) => k.sign(jwt.as_bytes()).to_bytes().to_vec(),
     };
     jwt.push('.');
