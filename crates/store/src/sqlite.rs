@@ -124,6 +124,9 @@ impl SqliteStore {
             .busy_timeout(BUSY_TIMEOUT);
         let pool = SqlitePoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
+            // A local file's connection cannot go stale: no ping to its worker thread
+            // before every transaction (one round trip of two thread switches each).
+            .test_before_acquire(false)
             .connect_with(options.clone())
             .await
             .map_err(|e| {
