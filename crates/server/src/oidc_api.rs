@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
+use gatehouse_core::oidc::flow::ClientCredentials;
 use gatehouse_core::oidc::model::OidcClient;
 use gatehouse_core::oidc::OAuthError;
 use serde::{Deserialize, Serialize};
@@ -231,24 +232,32 @@ async fn authenticated(
     client: &Client,
 ) -> Result<OidcClient, Response> {
     let (id, secret) = client_credentials(headers, form).map_err(oauth_error)?;
-    let s = &state.0;
-    let refusal = match s.gh.authenticate_client(&id, secret.as_deref()).await {
-        Ok(c) => return Ok(c),
-        Err(e @ OAuthError::Protocol { .. }) => e,
-        Err(e) => return Err(oauth_error(e)),
-    };
+    match state.0.gh.authenticate_client(&id, secret.as_deref()).await {
+        Ok(c) => Ok(c),
+        Err(e) => Err(refused(state, &id, client, e).await),
+    }
+}
+
+/// The answer to a request whose client authentication (or anything else) failed with
+/// `e`: an `invalid_client` refusal is charged to the throttle's buckets first, and once
+/// they are empty becomes 429 `slow_down`.
+async fn refused(state: &AppState, id: &str, client: &Client, e: OAuthError) -> Response {
+    if e.code() != "invalid_client" {
+        return oauth_error(e);
+    }
     let account = format!("client:{id}");
     let attempt = crate::throttle::Attempt {
         account: &account,
         address: &client.address,
         known_device: false,
     };
-    match s
+    match state
+        .0
         .throttle
         .begin(&attempt, crate::throttle::unix_now())
         .await
     {
-        Ok(_) => Err(oauth_error(refusal)),
+        Ok(_) => oauth_error(e),
         Err(wait) => {
             let mut resp = (
                 StatusCode::TOO_MANY_REQUESTS,
@@ -264,7 +273,7 @@ async fn authenticated(
             if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
                 resp.headers_mut().insert(header::RETRY_AFTER, v);
             }
-            Err(resp)
+            resp
         }
     }
 }
@@ -300,17 +309,24 @@ pub async fn token(
             )))
         }
     };
-    let oauth_client = match authenticated(&state, &headers, form.client(), &client).await {
+    let (id, secret) = match client_credentials(&headers, form.client()) {
         Ok(c) => c,
-        Err(resp) => return resp,
+        Err(e) => return oauth_error(e),
+    };
+    let credentials = ClientCredentials {
+        id: &id,
+        secret: secret.as_deref(),
     };
     let settings = &state.0.settings.oidc;
     let gh = &state.0.gh;
+    // The code and refresh grants check the client in their own transaction (one per
+    // exchange); a request without its token is still answered for its client first.
+    let missing = |what: &str| OAuthError::invalid_request(format!("`{what}` is missing"));
     let result = match grant {
         "authorization_code" => match form.code.as_deref() {
             Some(code) if !code.is_empty() => {
                 gh.exchange_code(
-                    &oauth_client,
+                    credentials,
                     code,
                     form.redirect_uri.as_deref(),
                     form.code_verifier.as_deref(),
@@ -318,23 +334,32 @@ pub async fn token(
                 )
                 .await
             }
-            _ => Err(OAuthError::invalid_request("`code` is missing")),
+            _ => gh
+                .authenticate_client(&id, secret.as_deref())
+                .await
+                .and_then(|_| Err(missing("code"))),
         },
         "refresh_token" => match form.refresh_token.as_deref() {
             Some(t) if !t.is_empty() => {
-                gh.refresh(&oauth_client, t, form.scope.as_deref(), settings)
+                gh.refresh(credentials, t, form.scope.as_deref(), settings)
                     .await
             }
-            _ => Err(OAuthError::invalid_request("`refresh_token` is missing")),
-        },
-        _ => {
-            gh.client_credentials(&oauth_client, form.scope.as_deref(), settings)
+            _ => gh
+                .authenticate_client(&id, secret.as_deref())
                 .await
-        }
+                .and_then(|_| Err(missing("refresh_token"))),
+        },
+        _ => match gh.authenticate_client(&id, secret.as_deref()).await {
+            Ok(c) => {
+                gh.client_credentials(&c, form.scope.as_deref(), settings)
+                    .await
+            }
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(tokens) => (no_store(), Json(tokens)).into_response(),
-        Err(e) => oauth_error(e),
+        Err(e) => refused(&state, &id, &client, e).await,
     }
 }
 

@@ -166,8 +166,9 @@ async fn session_user(state: &AppState, headers: &HeaderMap) -> Option<(LoggedIn
     }
 }
 
-/// The query of an authorization request rebuilt from its parameters (`prompt=login`
-/// dropped, so that coming back from the log in page does not ask again).
+/// The query of an authorization request rebuilt from its parameters (`prompt=login` and
+/// `max_age` dropped, so that coming back from the log in page, just logged in, does not
+/// ask again).
 fn authorize_query(p: &AuthParams) -> String {
     let prompt = p
         .prompt
@@ -272,7 +273,8 @@ fn consent_page(req: &AuthRequest, p: &AuthParams, csrf: &str) -> Response {
         ("nonce" = Option<String>, Query, description = "bound into the ID token"),
         ("code_challenge" = Option<String>, Query, description = "PKCE S256 challenge"),
         ("code_challenge_method" = Option<String>, Query, description = "`S256`"),
-        ("prompt" = Option<String>, Query, description = "`none`, `login` or `consent`")),
+        ("prompt" = Option<String>, Query, description = "`none`, `login` or `consent`"),
+        ("max_age" = Option<String>, Query, description = "seconds: an older log in is asked again")),
     responses((status = 303, description = "to the log in page, or back to the client with `code` or `error`, `state` and `iss`"),
         (status = 200, description = "the consent page", content_type = "text/html"),
         (status = 400, description = "unknown client or redirect URI (never redirected)", content_type = "text/html")))]
@@ -294,7 +296,10 @@ pub async fn authorize(
     let session = if forced_login {
         None
     } else {
-        session_user(&state, &headers).await
+        // A log in older than `max_age` counts as none: the user logs in again.
+        session_user(&state, &headers)
+            .await
+            .filter(|(who, _, _)| !req.too_old(who.since, chrono::Utc::now()))
     };
     let Some((user, token, _)) = session else {
         if req.prompt.iter().any(|x| x == "none") {
@@ -362,6 +367,7 @@ pub async fn consent(
             code_challenge: get("code_challenge"),
             code_challenge_method: get("code_challenge_method"),
             prompt: None,
+            max_age: None,
         },
         csrf: get("csrf"),
         decision: get("decision"),

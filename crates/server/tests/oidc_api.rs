@@ -407,6 +407,40 @@ async fn authorize_errors_never_redirect_to_unknown_places() {
         param(&location(&r), "error").as_deref(),
         Some("login_required")
     );
+    // `max_age`: a recent enough log in gets its code; an older one logs in again (the
+    // log in page's way back drops `max_age`, as a fresh log in satisfies it), or gets
+    // login_required with prompt=none; a value that is no number of seconds is refused.
+    let r = get(&api, &authorize_url(&rp, "&max_age=3600"), Some(&s)).await;
+    assert!(param(&location(&r), "code").is_some(), "{}", location(&r));
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let r = get(&api, &authorize_url(&rp, "&max_age=0"), Some(&s)).await;
+    let to = location(&r);
+    assert!(to.starts_with("/oauth/login?return_to="), "{to}");
+    assert!(!to.contains("max_age"), "{to}");
+    let r = get(
+        &api,
+        &authorize_url(&rp, "&max_age=0&prompt=none"),
+        Some(&s),
+    )
+    .await;
+    assert_eq!(
+        param(&location(&r), "error").as_deref(),
+        Some("login_required")
+    );
+    for bad in ["-1", "soon", "1.5"] {
+        let r = get(
+            &api,
+            &authorize_url(&rp, &format!("&max_age={bad}")),
+            Some(&s),
+        )
+        .await;
+        let to = location(&r);
+        assert_eq!(param(&to, "error").as_deref(), Some("invalid_request"));
+        assert!(
+            param(&to, "error_description").is_some_and(|d| d.contains("max_age")),
+            "{to}"
+        );
+    }
     // A public client must use PKCE.
     let public = client(&api, true, true).await;
     let no_pkce = authorize_url(&public, "").replace(

@@ -44,6 +44,8 @@ pub struct AuthParams {
     pub code_challenge_method: Option<String>,
     /// `none`, `login`, `consent`.
     pub prompt: Option<String>,
+    /// Seconds: a log in older than this is asked again (OpenID Connect Core 3.1.2.1).
+    pub max_age: Option<String>,
 }
 
 /// A checked authorization request.
@@ -63,6 +65,17 @@ pub struct AuthRequest {
     pub code_challenge: Option<String>,
     /// `prompt` values.
     pub prompt: Vec<String>,
+    /// `max_age`, in seconds.
+    pub max_age: Option<i64>,
+}
+
+impl AuthRequest {
+    /// Whether a log in made at `since` is too old for this request's `max_age` at `now`
+    /// (then the user logs in again, or `prompt=none` gets `login_required`).
+    pub fn too_old(&self, since: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+        self.max_age
+            .is_some_and(|max| (now - since).num_seconds() > max)
+    }
 }
 
 /// Why an authorization request is refused.
@@ -265,6 +278,18 @@ impl Gatehouse {
                 "`prompt=none` cannot be combined with other values",
             )));
         }
+        let max_age = match p.max_age.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(v) => match v.parse::<i64>() {
+                Ok(n) if n >= 0 => Some(n),
+                _ => {
+                    return Err(back(OAuthError::invalid_request(format!(
+                        "`max_age` must be a whole number of seconds, 0 or more, not `{}`",
+                        v.chars().take(20).collect::<String>()
+                    ))))
+                }
+            },
+        };
         Ok(AuthRequest {
             client,
             redirect_uri,
@@ -273,6 +298,7 @@ impl Gatehouse {
             nonce: p.nonce.clone(),
             code_challenge: challenge,
             prompt,
+            max_age,
         })
     }
 
@@ -388,24 +414,24 @@ impl Gatehouse {
         client_id: &str,
         secret: Option<&str>,
     ) -> Result<OidcClient, OAuthError> {
-        let refused = || OAuthError::invalid_client("client authentication failed");
-        let id: ClientId = client_id.parse().map_err(|_| refused())?;
-        let client = {
-            let mut tx = self.begin_read().await?;
-            tx.oidc_client(&id).await?
-        };
-        let client = client.filter(|c| c.revoked.is_none()).ok_or_else(refused)?;
-        match (&client.secret_hash, secret) {
-            (Some(stored), Some(given)) if same(stored, &token_hash(given)) => Ok(client),
-            (None, None) if client.public => Ok(client),
-            _ => Err(refused()),
-        }
+        let mut tx = self.begin_read().await?;
+        client_in(
+            tx.as_mut(),
+            ClientCredentials {
+                id: client_id,
+                secret,
+            },
+        )
+        .await
     }
 
-    /// `grant_type=authorization_code`.
+    /// `grant_type=authorization_code`, for the client whose `credentials` came with the
+    /// request: they are checked in the same transaction as the code (one transaction for
+    /// the whole exchange); a refusal is `invalid_client`, as from
+    /// [`Gatehouse::authenticate_client`].
     pub async fn exchange_code(
         &self,
-        client: &OidcClient,
+        credentials: ClientCredentials<'_>,
         code: &str,
         redirect_uri: Option<&str>,
         code_verifier: Option<&str>,
@@ -414,10 +440,11 @@ impl Gatehouse {
         let ring = self.key_ring(settings).await?;
         let now = Utc::now();
         let code_hash = token_hash(code);
-        // One writing transaction: the code is used, checked and the tokens stored
-        // together, or nothing is (a mismatch drops the transaction and leaves the code
-        // unused for its own client).
+        // One writing transaction: the client is authenticated, the code used and checked
+        // and the tokens stored together, or nothing is (a mismatch drops the transaction
+        // and leaves the code unused for its own client).
         let mut tx = self.begin().await?;
+        let client = &client_in(tx.as_mut(), credentials).await?;
         let code = match tx.use_auth_code(&code_hash, now).await? {
             CodeUse::Fresh(c) => c,
             CodeUse::Unknown => {
@@ -504,7 +531,7 @@ impl Gatehouse {
     /// one revokes its whole chain.
     pub async fn refresh(
         &self,
-        client: &OidcClient,
+        credentials: ClientCredentials<'_>,
         refresh_token: &str,
         scope: Option<&str>,
         settings: &OidcSettings,
@@ -512,6 +539,7 @@ impl Gatehouse {
         let ring = self.key_ring(settings).await?;
         let now = Utc::now();
         let mut tx = self.begin().await?;
+        let client = &client_in(tx.as_mut(), credentials).await?;
         let old = match tx
             .use_refresh_token(&token_hash(refresh_token), now)
             .await?
@@ -700,6 +728,36 @@ impl Gatehouse {
             id_token: None,
             scope: scope.to_owned(),
         })
+    }
+}
+
+/// A client's id and secret, as a request to the token endpoint gave them.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientCredentials<'a> {
+    /// `client_id`.
+    pub id: &'a str,
+    /// `client_secret` (none for a public client).
+    pub secret: Option<&'a str>,
+}
+
+/// The client whose `credentials` these are, read in `tx`: a confidential client by its
+/// secret (its hash compared in constant time), a public one by its id alone; anything
+/// else is `invalid_client`, with the same words whatever failed.
+async fn client_in(
+    tx: &mut dyn Tx,
+    credentials: ClientCredentials<'_>,
+) -> Result<OidcClient, OAuthError> {
+    let refused = || OAuthError::invalid_client("client authentication failed");
+    let id: ClientId = credentials.id.parse().map_err(|_| refused())?;
+    let client = tx
+        .oidc_client(&id)
+        .await?
+        .filter(|c| c.revoked.is_none())
+        .ok_or_else(refused)?;
+    match (&client.secret_hash, credentials.secret) {
+        (Some(stored), Some(given)) if same(stored, &token_hash(given)) => Ok(client),
+        (None, None) if client.public => Ok(client),
+        _ => Err(refused()),
     }
 }
 
