@@ -121,7 +121,14 @@ impl SqliteStore {
             // the last commits but never corrupts the file.
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(BUSY_TIMEOUT);
+            .busy_timeout(BUSY_TIMEOUT)
+            // Statement journals in memory: a multi-row INSERT inside a long transaction
+            // (fixtures, `migrate-from`) wrote one to a temporary file, page by page.
+            .pragma("temp_store", "memory")
+            // A page cache of up to 32 MiB a connection (SQLite's default is 2 MiB): a bulk
+            // load of 100,000 users spilled dirty pages to the WAL again and again; system
+            // time for it fell from 3 s to under 1 s (docs/PERFORMANCE.md, issue 12).
+            .pragma("cache_size", "-32768");
         let pool = SqlitePoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             // A local file's connection cannot go stale: no ping to its worker thread
