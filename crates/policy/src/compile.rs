@@ -132,7 +132,7 @@ impl Dataset {
     pub(crate) fn status_index(&self, status: &str) -> Option<usize> {
         self.statuses
             .iter()
-            .position(|s| s.len() == status.len() && s.as_bytes() == status.as_bytes())
+            .position(|s| crate::table::same_bytes(s.as_bytes(), status.as_bytes()))
     }
 
     /// Whether `rest` (after `<ds>/`) already names one of the statuses.
