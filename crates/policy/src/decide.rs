@@ -179,7 +179,7 @@ pub(crate) const SUFFIXES: [&str; 3] = ["", ":owner", ":editor"];
 impl<'a> Tested<'a> {
     /// The pieces that joined make form `form` (0: the query, 1: its status form) with
     /// `suffix`.
-    fn parts(&self, form: usize, suffix: &'a str) -> [&'a str; 5] {
+    pub(crate) fn parts(&self, form: usize, suffix: &'a str) -> [&'a str; 5] {
         match (form, self.status) {
             (1, Some(status)) => {
                 let ds_len = self.q.find('/').unwrap_or(self.q.len());
@@ -510,7 +510,8 @@ impl<'a> Subject<'a> {
 
     /// The whole answer with reasons.
     pub fn decide(&self, privilege: &str, item: Option<&ItemRef<'_>>) -> Decision {
-        let mut sink = Keep(Vec::new());
+        // Room for the usual answer (a reason or two, three with not-applicable ones).
+        let mut sink = Keep(Vec::with_capacity(3));
         let mask = self.evaluate(self.policy.query(privilege), item, &mut sink);
         Decision::from_mask(mask, sink.0)
     }
@@ -659,10 +660,7 @@ impl<'a> Subject<'a> {
                         ReasonKind::Superuser,
                         USER,
                         tested.text(f, ""),
-                        format!(
-                            "holds `superuser-access` ({})",
-                            p.prov_words(user, set, p.superuser)
-                        ),
+                        p.words_around("holds `superuser-access` (", user, set, p.superuser, ")"),
                     )
                 });
             }
@@ -685,9 +683,12 @@ impl<'a> Subject<'a> {
                             ReasonKind::NotOwner,
                             0,
                             tested.text(f, ":owner"),
-                            format!(
-                                "held ({}), but the user is not an owner of the item",
-                                p.prov_words(user, set, owner)
+                            p.words_around(
+                                "held (",
+                                user,
+                                set,
+                                owner,
+                                "), but the user is not an owner of the item",
                             ),
                         )
                     });
@@ -708,15 +709,16 @@ impl<'a> Subject<'a> {
                 } else {
                     sink.push(|| {
                         let why = if user.editorial_scope.is_empty() {
-                            "the user holds `editperms_none_by_default` and has no editorial scope"
+                            "), but the user holds `editperms_none_by_default` and has no \
+                             editorial scope"
                         } else {
-                            "the item matches none of the user's editorial scope filters"
+                            "), but the item matches none of the user's editorial scope filters"
                         };
                         reason(
                             ReasonKind::OutOfScope,
                             0,
                             tested.text(f, ":editor"),
-                            format!("held ({}), but {why}", p.prov_words(user, set, editor)),
+                            p.words_around("held (", user, set, editor, why),
                         )
                     });
                 }

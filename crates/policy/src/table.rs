@@ -293,12 +293,26 @@ mod tests {
             assert_eq!(index.get(&format!("{k}#")), None);
         }
         // Equal words for short strings of other lengths: the length tells them apart.
-        let same = ["aaa", "aa", "a", "aaaaaaaa", "aaaaaaaaaaaaaaaa", &"a".repeat(24)];
+        let same = [
+            "aaa",
+            "aa",
+            "a",
+            "aaaaaaaa",
+            "aaaaaaaaaaaaaaaa",
+            &"a".repeat(24),
+        ];
         let short = StrIndex::build(same);
         for (i, k) in same.iter().enumerate() {
             assert_eq!(short.get(k), Some(i), "{k}");
         }
-        for miss in ["", "aaaa", "aaaaaaa", "aaaaaaaaa", "aaaaaaaaaaaaaaaaa", &"a".repeat(25)] {
+        for miss in [
+            "",
+            "aaaa",
+            "aaaaaaa",
+            "aaaaaaaaa",
+            "aaaaaaaaaaaaaaaaa",
+            &"a".repeat(25),
+        ] {
             assert_eq!(short.get(miss), None, "{miss}");
         }
     }
