@@ -470,8 +470,9 @@ impl<'a> Subject<'a> {
         let Some(info) = q.info else {
             // No string of the policy is this one or its status form: only a superuser
             // holds it (every string denied to this user has an id).
-            return if user.active {
-                set.none_flags & F_USER
+            // The user's facts are read only when the set would grant it.
+            return if set.none_flags & F_USER != 0 && user.active {
+                F_USER
             } else {
                 0
             };
@@ -485,6 +486,12 @@ impl<'a> Subject<'a> {
             },
             _ => (0, 0, 0),
         };
+        // Nothing public and nothing held: refused whoever the user is, without reading
+        // their facts (most checks are refusals, and a user's facts are another cache line
+        // than the set every user of their type shares).
+        if (x0 | y0 | ((x1 | y1 | x2 | y2) & F_HELD)) == 0 {
+            return 0;
+        }
         if !user.active {
             return (x0 | y0) & F_PUBLIC;
         }
