@@ -449,6 +449,28 @@ fn engine_prepared(
     }
 }
 
+/// `check()`: one call with reasons, the item described from its row; whether allowed.
+#[inline]
+fn check_with_reasons(policy: &CompiledPolicy, u: &UserFacts, p: &Priv, row: Option<&Row>) -> bool {
+    let d = match row {
+        None => policy.check(u, &p.plain, None),
+        Some(row) => {
+            let owners = [UserId(row.userid)];
+            let fields = [
+                Field::new("divisions", &row.divisions),
+                Field::new("subjects", &row.subjects),
+            ];
+            let item = ItemRef::new("eprint")
+                .status(&row.status)
+                .owned_by(&owners)
+                .fields(&fields);
+            policy.check(u, &p.plain, Some(&item))
+        }
+    };
+    black_box(&d);
+    d.allowed
+}
+
 fn row<'a>(w: &'a Workload, c: &Check) -> Option<&'a Row> {
     c.row.map(|r| &w.rows[r as usize])
 }
@@ -597,7 +619,7 @@ fn run(n_users: usize) {
     let queries: Vec<gatehouse_policy::Query<'_>> =
         w.privs.iter().map(|p| w.policy.query(&p.plain)).collect();
 
-    // `EMBEDDED_PROFILE=engine|prepared|baseline`: run one path over the hot pages and stop
+    // `EMBEDDED_PROFILE=engine|prepared|cached|check|baseline`: run one path over the hot pages and stop
     // (for a profiler: `valgrind --tool=callgrind` counts its instructions per check).
     if let Ok(which) = std::env::var("EMBEDDED_PROFILE") {
         let buffer: Vec<Row> = w.pages[0]
@@ -633,6 +655,22 @@ fn run(n_users: usize) {
                     for c in &local {
                         let (pi, r) = named_in(c, &buffer);
                         n += pi + usize::from(black_box(r).is_some());
+                    }
+                }
+                "check" => {
+                    let u = &w.users[*user as usize];
+                    for c in &local {
+                        let (pi, r) = named_in(c, &buffer);
+                        n += usize::from(check_with_reasons(&w.policy, u, &w.privs[pi], r));
+                    }
+                }
+                "cached" => {
+                    let u = &w.users[*user as usize];
+                    for c in &local {
+                        let set = cache.get(&w.policy, u, 1);
+                        let subject = w.policy.subject(u, &set).unwrap();
+                        let (pi, r) = named_in(c, &buffer);
+                        n += usize::from(engine_allowed(&subject, &w.privs[pi], r));
                     }
                 }
                 "baseline" => {
@@ -823,23 +861,7 @@ fn run(n_users: usize) {
         for c in &w.checks[..decide_n] {
             let u = &w.users[c.user as usize];
             let (pi, r) = named(&w, c);
-            let p = &w.privs[pi];
-            let d = match r {
-                None => w.policy.check(u, &p.plain, None),
-                Some(row) => {
-                    let owners = [UserId(row.userid)];
-                    let fields = [
-                        Field::new("divisions", &row.divisions),
-                        Field::new("subjects", &row.subjects),
-                    ];
-                    let item = ItemRef::new("eprint")
-                        .status(&row.status)
-                        .owned_by(&owners)
-                        .fields(&fields);
-                    w.policy.check(u, &p.plain, Some(&item))
-                }
-            };
-            n += usize::from(d.allowed);
+            n += usize::from(check_with_reasons(&w.policy, u, &w.privs[pi], r));
         }
         n
     };

@@ -91,6 +91,20 @@ pub(crate) struct CompiledType {
     pub(crate) base: Vec<Slot>,
     /// The effective set of a user of this type with nothing of their own.
     pub(crate) set: Arc<EffectiveSet>,
+    /// Per entry, the words of a privilege held through it (a reason's source), written
+    /// once here rather than formatted on every explained check. `None` for an entry that
+    /// holds nothing (`-p`, an undefined role or string).
+    pub(crate) entry_words: Vec<Option<EntryWords>>,
+}
+
+/// The words of a privilege held through one user type entry, with what they describe.
+#[derive(Debug, Clone)]
+pub(crate) struct EntryWords {
+    /// The role the entry names (`None` for `+p`).
+    pub(crate) role: Option<u32>,
+    /// The id a `+p` entry adds ([`NONE`] for a role).
+    pub(crate) id: PrivId,
+    pub(crate) words: Box<str>,
 }
 
 /// What a check must test for one privilege asked for.
@@ -132,7 +146,7 @@ impl Dataset {
     pub(crate) fn status_index(&self, status: &str) -> Option<usize> {
         self.statuses
             .iter()
-            .position(|s| s.len() == status.len() && s.as_bytes() == status.as_bytes())
+            .position(|s| crate::table::same_bytes(s.as_bytes(), status.as_bytes()))
     }
 
     /// Whether `rest` (after `<ds>/`) already names one of the statuses.
@@ -431,6 +445,33 @@ impl CompiledPolicy {
                     }
                 }
             }
+            let entry_words = ty
+                .entries
+                .iter()
+                .enumerate()
+                .map(|(i, e)| {
+                    let entry = u16::try_from(i).unwrap_or(u16::MAX);
+                    let (role, id) = match e {
+                        Entry::Plus(p) => (None, *self.ids.get(p.as_str())?),
+                        Entry::Minus(_) => return None,
+                        Entry::Role(r) => (Some(*self.role_index.get(r)?), NONE),
+                    };
+                    let mut words = String::new();
+                    self.write_type_words(
+                        &mut words,
+                        ty.name.as_str(),
+                        &ty.origin,
+                        entry,
+                        role,
+                        id,
+                    );
+                    Some(EntryWords {
+                        role,
+                        id,
+                        words: words.into_boxed_str(),
+                    })
+                })
+                .collect();
             self.types.insert(
                 ty.name.clone(),
                 CompiledType {
@@ -439,6 +480,7 @@ impl CompiledPolicy {
                     held_roles,
                     base,
                     set: Arc::new(EffectiveSet::placeholder()),
+                    entry_words,
                 },
             );
         }

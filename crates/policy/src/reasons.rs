@@ -57,34 +57,103 @@ impl CompiledPolicy {
         }
     }
 
+    /// Writes where a privilege held through entry `entry` of user type `name` (defined at
+    /// `origin`) comes from: the role the entry names, or the `+p` that adds `id`.
+    pub(crate) fn write_type_words(
+        &self,
+        out: &mut String,
+        name: &str,
+        origin: &crate::config::Origin,
+        entry: u16,
+        role: Option<u32>,
+        id: PrivId,
+    ) {
+        out.push_str("user type `");
+        out.push_str(name);
+        let _ = write!(out, "` entry {}", entry + 1);
+        match role {
+            None => {
+                let _ = write!(out, " `+{}` ({origin})", self.name(id));
+            }
+            Some(ri) => {
+                out.push_str(" -> ");
+                self.write_role(out, ri);
+            }
+        }
+    }
+
     /// Where a held privilege comes from, in words: the chain from the user to the entry.
     /// Written into one string (reasons are built on every explained check).
     pub(crate) fn prov_words(&self, user: &UserFacts, set: &EffectiveSet, id: PrivId) -> String {
-        let mut out = String::with_capacity(96);
+        let mut out = String::new();
+        self.write_prov_words(&mut out, user, set, id);
+        out
+    }
+
+    /// [`CompiledPolicy::prov_words`] between `before` and `after`, in one string.
+    pub(crate) fn words_around(
+        &self,
+        before: &str,
+        user: &UserFacts,
+        set: &EffectiveSet,
+        id: PrivId,
+        after: &str,
+    ) -> String {
+        let mut out = String::with_capacity(before.len() + 96 + after.len());
+        out.push_str(before);
+        self.write_prov_words(&mut out, user, set, id);
+        out.push_str(after);
+        out
+    }
+
+    /// [`CompiledPolicy::prov_words`] written at the end of `out`.
+    pub(crate) fn write_prov_words(
+        &self,
+        out: &mut String,
+        user: &UserFacts,
+        set: &EffectiveSet,
+        id: PrivId,
+    ) {
+        out.reserve(96);
         match set.prov_of(id) {
             Some(Prov::Type { entry, role }) => {
-                out.push_str("user type `");
-                Self::write_type(&mut out, user);
-                let _ = write!(out, "` entry {}", entry + 1);
-                match role {
-                    None => {
-                        let _ = write!(out, " `+{}` (", self.name(id));
-                        self.write_type_origin(&mut out, user);
-                        out.push(')');
+                let ty = user.user_type.as_ref().and_then(|t| self.types.get(t));
+                // Written when the type was compiled, for the entry that gives it.
+                if let Some(Some(w)) = ty.and_then(|t| t.entry_words.get(entry as usize)) {
+                    if w.role == role && (role.is_some() || w.id == id) {
+                        out.push_str(&w.words);
+                        return;
                     }
-                    Some(ri) => {
-                        out.push_str(" -> ");
-                        self.write_role(&mut out, ri);
+                }
+                match ty {
+                    Some(t) => {
+                        self.write_type_words(out, t.name.as_str(), &t.origin, entry, role, id);
+                    }
+                    None => {
+                        out.push_str("user type `");
+                        Self::write_type(out, user);
+                        let _ = write!(out, "` entry {}", entry + 1);
+                        match role {
+                            None => {
+                                let _ = write!(out, " `+{}` (", self.name(id));
+                                self.write_type_origin(out, user);
+                                out.push(')');
+                            }
+                            Some(ri) => {
+                                out.push_str(" -> ");
+                                self.write_role(out, ri);
+                            }
+                        }
                     }
                 }
             }
             Some(Prov::Own { entry, role }) => {
                 let _ = write!(out, "the user's own entry {}", entry + 1);
                 match role {
-                    None => Self::write_own_entry(&mut out, user, entry),
+                    None => Self::write_own_entry(out, user, entry),
                     Some(ri) => {
                         out.push_str(" -> ");
-                        self.write_role(&mut out, ri);
+                        self.write_role(out, ri);
                     }
                 }
             }
@@ -99,7 +168,7 @@ impl CompiledPolicy {
                     out.push_str("the user's own");
                 } else {
                     out.push_str("user type `");
-                    Self::write_type(&mut out, user);
+                    Self::write_type(out, user);
                     out.push('`');
                 }
                 let _ = write!(out, " entry {}", entry + 1);
@@ -114,7 +183,6 @@ impl CompiledPolicy {
                 let _ = write!(out, "`{base}`");
             }
         }
-        out
     }
 
     /// Which `-p` took `text` away, in words.
@@ -261,49 +329,60 @@ impl CompiledPolicy {
         for (slot, done) in answered.iter_mut().enumerate().take(slots) {
             *done = (0..forms).any(|f| set.held.has(resolve(f, slot)));
         }
-        let mut not_granted: Vec<String> = Vec::new();
+        // The strings nothing grants, as (form, slot), written into one sentence at the end
+        // (at most two forms of three strings each; no string is built for them before).
+        let mut not_granted = [(0usize, 0usize); 6];
+        let mut n = 0;
         for f in 0..forms {
             for (slot, suffix) in SUFFIXES.iter().enumerate().take(slots) {
                 let id = resolve(f, slot);
                 if set.held.has(id) {
                     continue; // explained already (not an owner, out of scope)
                 }
-                let text = tested.text(f, suffix);
                 // Only a denied id is worth finding the deny for (every denied string of
                 // this user has an id, global or their own).
-                let denies = if set.denied.has(id) {
-                    self.denies_covering(set, &text)
-                } else {
-                    Vec::new()
-                };
-                if !denies.is_empty() {
-                    for words in denies {
-                        push(reason(ReasonKind::Denied, 0, text.clone(), words));
+                if set.denied.has(id) {
+                    let text = tested.text(f, suffix);
+                    let denies = self.denies_covering(set, &text);
+                    if !denies.is_empty() {
+                        for words in denies {
+                            push(reason(ReasonKind::Denied, 0, text.clone(), words));
+                        }
+                        continue;
                     }
-                    continue;
                 }
                 if let Some(at) = set.removal_of(id) {
-                    push(reason(
-                        ReasonKind::Removed,
-                        0,
-                        text.clone(),
-                        self.removal_words(user, at, &text),
-                    ));
+                    let text = tested.text(f, suffix);
+                    let words = self.removal_words(user, at, &text);
+                    push(reason(ReasonKind::Removed, 0, text, words));
                     continue;
                 }
                 if !answered[slot] {
-                    not_granted.push(text);
+                    if let Some(at) = not_granted.get_mut(n) {
+                        *at = (f, slot);
+                        n += 1;
+                    }
                 }
             }
         }
-        if !not_granted.is_empty() && user.active {
-            let mut words = String::from("nothing the user holds grants ");
-            for (i, s) in not_granted.iter().enumerate() {
+        if n > 0 && user.active {
+            const LEAD: &str = "nothing the user holds grants ";
+            let parts = |f: usize, slot: usize| tested.parts(f, SUFFIXES[slot]);
+            let len: usize = not_granted
+                .iter()
+                .take(n)
+                .map(|(f, slot)| parts(*f, *slot).iter().map(|p| p.len()).sum::<usize>() + 4)
+                .sum();
+            let mut words = String::with_capacity(LEAD.len() + len);
+            words.push_str(LEAD);
+            for (i, (f, slot)) in not_granted.iter().take(n).enumerate() {
                 if i > 0 {
                     words.push_str(", ");
                 }
                 words.push('`');
-                words.push_str(s);
+                for p in parts(*f, *slot) {
+                    words.push_str(p);
+                }
                 words.push('`');
             }
             push(reason(
