@@ -641,10 +641,7 @@ impl Gatehouse {
                 .as_str()
                 .cmp(plan.new_users[*b].1.email.as_str())
         });
-        let users: Vec<NewUser> = order
-            .iter()
-            .map(|i| plan.new_users[*i].1.clone())
-            .collect();
+        let users: Vec<NewUser> = order.iter().map(|i| plan.new_users[*i].1.clone()).collect();
         let inserted = tx.insert_users(&users).await.map_err(|e| match e {
             e @ StoreError::Conflict { .. } => CoreError::Conflict(format!(
                 "{e} (written by another process during the migration); nothing was written, \

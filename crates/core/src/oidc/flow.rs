@@ -415,23 +415,14 @@ impl Gatehouse {
         secret: Option<&str>,
     ) -> Result<OidcClient, OAuthError> {
         let mut tx = self.begin_read().await?;
-        client_in(
-            tx.as_mut(),
-            ClientCredentials {
-                id: client_id,
-                secret,
-            },
-        )
-        .await
+        client_in(tx.as_mut(), client_id, secret).await
     }
 
-    /// `grant_type=authorization_code`, for the client whose `credentials` came with the
-    /// request: they are checked in the same transaction as the code (one transaction for
-    /// the whole exchange); a refusal is `invalid_client`, as from
-    /// [`Gatehouse::authenticate_client`].
+    /// `grant_type=authorization_code`, for a client [`Gatehouse::authenticate_client`]
+    /// let in.
     pub async fn exchange_code(
         &self,
-        credentials: ClientCredentials<'_>,
+        client: &OidcClient,
         code: &str,
         redirect_uri: Option<&str>,
         code_verifier: Option<&str>,
@@ -440,11 +431,10 @@ impl Gatehouse {
         let ring = self.key_ring(settings).await?;
         let now = Utc::now();
         let code_hash = token_hash(code);
-        // One writing transaction: the client is authenticated, the code used and checked
-        // and the tokens stored together, or nothing is (a mismatch drops the transaction
-        // and leaves the code unused for its own client).
+        // One writing transaction: the code is used, checked and the tokens stored
+        // together, or nothing is (a mismatch drops the transaction and leaves the code
+        // unused for its own client).
         let mut tx = self.begin().await?;
-        let client = &client_in(tx.as_mut(), credentials).await?;
         let code = match tx.use_auth_code(&code_hash, now).await? {
             CodeUse::Fresh(c) => c,
             CodeUse::Unknown => {
@@ -531,7 +521,7 @@ impl Gatehouse {
     /// one revokes its whole chain.
     pub async fn refresh(
         &self,
-        credentials: ClientCredentials<'_>,
+        client: &OidcClient,
         refresh_token: &str,
         scope: Option<&str>,
         settings: &OidcSettings,
@@ -539,7 +529,6 @@ impl Gatehouse {
         let ring = self.key_ring(settings).await?;
         let now = Utc::now();
         let mut tx = self.begin().await?;
-        let client = &client_in(tx.as_mut(), credentials).await?;
         let old = match tx
             .use_refresh_token(&token_hash(refresh_token), now)
             .await?
@@ -731,30 +720,22 @@ impl Gatehouse {
     }
 }
 
-/// A client's id and secret, as a request to the token endpoint gave them.
-#[derive(Debug, Clone, Copy)]
-pub struct ClientCredentials<'a> {
-    /// `client_id`.
-    pub id: &'a str,
-    /// `client_secret` (none for a public client).
-    pub secret: Option<&'a str>,
-}
-
-/// The client whose `credentials` these are, read in `tx`: a confidential client by its
-/// secret (its hash compared in constant time), a public one by its id alone; anything
-/// else is `invalid_client`, with the same words whatever failed.
+/// The client `client_id`, read in `tx`: a confidential client by its `secret` (its hash
+/// compared in constant time), a public one by its id alone; anything else is
+/// `invalid_client`, with the same words whatever failed.
 async fn client_in(
     tx: &mut dyn Tx,
-    credentials: ClientCredentials<'_>,
+    client_id: &str,
+    secret: Option<&str>,
 ) -> Result<OidcClient, OAuthError> {
     let refused = || OAuthError::invalid_client("client authentication failed");
-    let id: ClientId = credentials.id.parse().map_err(|_| refused())?;
+    let id: ClientId = client_id.parse().map_err(|_| refused())?;
     let client = tx
         .oidc_client(&id)
         .await?
         .filter(|c| c.revoked.is_none())
         .ok_or_else(refused)?;
-    match (&client.secret_hash, credentials.secret) {
+    match (&client.secret_hash, secret) {
         (Some(stored), Some(given)) if same(stored, &token_hash(given)) => Ok(client),
         (None, None) if client.public => Ok(client),
         _ => Err(refused()),
