@@ -628,6 +628,29 @@ async fn admin_registers_a_client_and_a_user_consents() {
         "{url}"
     );
     assert!(query.contains_key("iss"), "{url}");
+
+    // Back to the administrator: the client's page lists the remembered consent, and
+    // forgetting it empties the list (the user is asked again next time).
+    h.login("admin@example.org", PASSWORD).await;
+    h.visit(&format!("/admin/clients/{client_id}"), "client-consents")
+        .await;
+    let card = h.text_of("consents").await;
+    assert!(
+        card.contains("reader@example.org") && card.contains("openid email"),
+        "{card}"
+    );
+    h.click("form[action$='/forget-consent'] button.danger")
+        .await;
+    assert!(
+        h.text_of("notice").await.contains("1 consent forgotten"),
+        "{}",
+        h.text().await
+    );
+    assert!(h
+        .text_of("consents")
+        .await
+        .contains("No user has a remembered consent"));
+    h.check("client-consent-forgotten").await;
     h.finish().await;
 }
 

@@ -317,6 +317,35 @@ impl Gatehouse {
         Ok(n)
     }
 
+    /// The consents users gave `id` (for its page in the admin UI): each with the user's
+    /// email, newest first. Read as `config/view`.
+    pub async fn client_consents(
+        &self,
+        ctx: &Context,
+        id: &ClientId,
+    ) -> Result<Vec<(String, super::model::Consent)>, CoreError> {
+        let mut tx = self.begin_read().await?;
+        self.authorize_read(tx.as_mut(), ctx, "config/view", None)
+            .await?;
+        self.client_or_not_found(tx.as_mut(), id).await?;
+        let mut mine: Vec<super::model::Consent> = tx
+            .oidc_consents()
+            .await?
+            .into_iter()
+            .filter(|c| c.client_id == *id)
+            .collect();
+        mine.sort_by(|a, b| b.granted.cmp(&a.granted));
+        let mut out = Vec::with_capacity(mine.len());
+        for c in mine {
+            let email = match tx.user_by_id(c.user_id).await? {
+                Some(u) => u.email.as_str().to_owned(),
+                None => format!("user {}", c.user_id),
+            };
+            out.push((email, c));
+        }
+        Ok(out)
+    }
+
     /// Gives a confidential client a new secret (`clients rotate-secret`), shown once; the
     /// old one stops working at once.
     pub async fn rotate_client_secret(

@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use gatehouse_core::oidc::clients::NewClient;
 use gatehouse_core::oidc::model::{ClientId, OidcClient};
+use gatehouse_core::{CoreError, UserRef};
 use maud::{html, Markup};
 
 use super::layout::{
@@ -110,6 +111,10 @@ pub async fn show(admin: Admin, State(state): State<AppState>, Path(id): Path<St
         Err(e) => return error_page(&chrome, e),
     };
     let lacks = admin.lacks("config/edit").await;
+    let consents = match state.0.gh.client_consents(admin.ctx(), &cid).await {
+        Ok(v) => v,
+        Err(e) => return error_page(&chrome, e),
+    };
     let base = format!("/admin/clients/{}", pct(c.id.as_str()));
     let about = html! {
         dl.facts {
@@ -132,7 +137,40 @@ pub async fn show(admin: Admin, State(state): State<AppState>, Path(id): Path<St
         }
         p { a href=(format!("/admin/history?target={}", pct(c.id.as_str()))) { "History of this client" } }
     };
-    let body = html! { (card("about", "About this client", &chrome, about)) };
+    let remembered = html! {
+        @if c.first_party {
+            p { "A first-party client never asks for consent; consents below are from before it was one." }
+        }
+        @if consents.is_empty() {
+            p { "No user has a remembered consent to this client: each is asked on their next log in through it." }
+        } @else {
+            p { "Each user below is not asked again while the client asks for no more than these scopes. Forgetting a consent asks the user again; tokens already issued stay valid (revoke the client to end them)." }
+            @if let Some(p) = lacks { (needs(p)) }
+            div.table-wrap {
+                table {
+                    caption { (consents.len()) @if consents.len() == 1 { " remembered consent" } @else { " remembered consents" } }
+                    thead { tr { th scope="col" { "User" } th scope="col" { "Scopes" } th scope="col" { "Since" } th scope="col" { span.sr-only { "Action" } } } }
+                    tbody {
+                        @for (email, k) in &consents {
+                            tr {
+                                td { a href=(format!("/admin/users/{}", k.user_id)) { (email) } }
+                                td { (k.scopes.join(" ")) }
+                                td { (when(&k.granted)) }
+                                td { (button_form(&admin.csrf, &format!("{base}/forget-consent"), &[("user", &k.user_id.to_string())], &format!("Forget {email}'s consent"), "secondary", lacks)) }
+                            }
+                        }
+                    }
+                }
+            }
+            div.actions {
+                (button_form(&admin.csrf, &format!("{base}/forget-consent"), &[], "Forget every consent", "danger", lacks))
+            }
+        }
+    };
+    let body = html! {
+        (card("about", "About this client", &chrome, about))
+        (card("consents", "Remembered consents", &chrome, remembered))
+    };
     admin.page("clients", &format!("Client {}", c.name), body)
 }
 
@@ -230,6 +268,44 @@ pub async fn revoke(
             &format!("/admin/clients/{}", pct(c.id.as_str())),
             Some("about"),
             format!("client {} revoked; its tokens ended", c.name),
+        ),
+        Err(e) => error_page(&admin.chrome("clients"), e),
+    }
+}
+
+/// `POST /admin/clients/{id}/forget-consent`: forgets one user's consent (`user` = their
+/// id) or, without `user`, everyone's; they are asked again at their next log in.
+pub async fn forget_consent(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    form: AdminForm,
+) -> Response {
+    let AdminForm { admin, fields } = form;
+    let who = fields.get("user").trim().to_owned();
+    let result = async {
+        let id: ClientId = id.parse()?;
+        let user = if who.is_empty() {
+            None
+        } else {
+            Some(who.parse::<UserRef>()?)
+        };
+        let n = state
+            .0
+            .gh
+            .forget_consent(admin.ctx(), &id, user.as_ref())
+            .await?;
+        Ok::<_, CoreError>((id, n))
+    }
+    .await;
+    match result {
+        Ok((id, n)) => changed(
+            &format!("/admin/clients/{}", pct(id.as_str())),
+            Some("consents"),
+            match n {
+                0 => "no consent to forget".to_owned(),
+                1 => "1 consent forgotten; that user is asked again".to_owned(),
+                n => format!("{n} consents forgotten; those users are asked again"),
+            },
         ),
         Err(e) => error_page(&admin.chrome("clients"), e),
     }

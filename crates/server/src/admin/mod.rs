@@ -86,6 +86,10 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/clients/{id}", get(clients::show))
         .route("/admin/clients/{id}/revoke", post(clients::revoke))
         .route("/admin/clients/{id}/rotate-secret", post(clients::rotate))
+        .route(
+            "/admin/clients/{id}/forget-consent",
+            post(clients::forget_consent),
+        )
         .route("/admin/{*rest}", get(not_found_page))
 }
 
