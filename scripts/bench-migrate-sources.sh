@@ -73,7 +73,7 @@ INSERT INTO accounts_user (email, username, password, active, confirmed_at, vers
          jsonb_build_object('full_name', 'Person ' || i, 'affiliations', 'CERN'), now(), now()
   FROM generate_series(1, $n) i;
 INSERT INTO accounts_userrole (user_id, role_id)
-  SELECT u.id, (SELECT id FROM accounts_role ORDER BY name LIMIT 1)
+  SELECT u.id, (SELECT id FROM accounts_role WHERE name = 'curators')
   FROM accounts_user u WHERE u.email LIKE 'person%' AND u.id % 10 = 0;
 SQL
   GATEHOUSE_LEGACY__INVENIO_PASSWORD_SALT=bench-secret measure invenio "$url"

@@ -70,7 +70,7 @@ impl CompiledPolicy {
     ) {
         out.push_str("user type `");
         out.push_str(name);
-        let _ = write!(out, "` entry {}", entry + 1);
+        let _ = write!(out, "` entry {}", u32::from(entry) + 1);
         match role {
             None => {
                 let _ = write!(out, " `+{}` ({origin})", self.name(id));

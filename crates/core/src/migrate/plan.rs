@@ -650,6 +650,13 @@ impl Gatehouse {
             e => e.into(),
         })?;
         // Back in the plan's order, which `Planned::New` indexes.
+        if inserted.len() != order.len() {
+            return Err(CoreError::Internal(format!(
+                "{} accounts inserted for {} planned; nothing was written",
+                inserted.len(),
+                order.len()
+            )));
+        }
         let mut slots: Vec<Option<User>> = vec![None; inserted.len()];
         for (u, i) in inserted.into_iter().zip(&order) {
             if let Some(slot) = slots.get_mut(*i) {

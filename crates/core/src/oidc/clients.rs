@@ -133,6 +133,9 @@ fn check_scopes(scopes: &[String]) -> Result<Vec<String>, CoreError> {
     Ok(out)
 }
 
+/// How many consents [`Gatehouse::client_consents`] names at most (the newest).
+pub const CONSENTS_SHOWN: usize = 200;
+
 impl Gatehouse {
     async fn client_or_not_found(
         &self,
@@ -317,15 +320,18 @@ impl Gatehouse {
         Ok(n)
     }
 
-    /// The consents users gave `id` (for its page in the admin UI): each with the user's
-    /// email, newest first. Read as `config/view`.
+    /// The consents users gave `id` (for its page in the admin UI): how many there are, and
+    /// the newest [`CONSENTS_SHOWN`] with each user's email. Read as `config/view` and
+    /// `user/view` (it names users).
     pub async fn client_consents(
         &self,
         ctx: &Context,
         id: &ClientId,
-    ) -> Result<Vec<(String, super::model::Consent)>, CoreError> {
+    ) -> Result<(usize, Vec<(String, super::model::Consent)>), CoreError> {
         let mut tx = self.begin_read().await?;
         self.authorize_read(tx.as_mut(), ctx, "config/view", None)
+            .await?;
+        self.authorize_read(tx.as_mut(), ctx, "user/view", None)
             .await?;
         self.client_or_not_found(tx.as_mut(), id).await?;
         let mut mine: Vec<super::model::Consent> = tx
@@ -334,7 +340,9 @@ impl Gatehouse {
             .into_iter()
             .filter(|c| c.client_id == *id)
             .collect();
-        mine.sort_by(|a, b| b.granted.cmp(&a.granted));
+        mine.sort_by_key(|c| std::cmp::Reverse(c.granted));
+        let total = mine.len();
+        mine.truncate(CONSENTS_SHOWN);
         let mut out = Vec::with_capacity(mine.len());
         for c in mine {
             let email = match tx.user_by_id(c.user_id).await? {
@@ -343,7 +351,7 @@ impl Gatehouse {
             };
             out.push((email, c));
         }
-        Ok(out)
+        Ok((total, out))
     }
 
     /// Gives a confidential client a new secret (`clients rotate-secret`), shown once; the
@@ -520,11 +528,20 @@ impl Gatehouse {
         if stored.is_empty() {
             stored = self.first_keys().await?;
         }
+        // A key that cannot be parsed (one imported from elsewhere that `ring` refuses:
+        // RS256 keys must be 2,048 to 4,096 bits) is left out with a warning, so that one
+        // bad old key does not stop every other; if it was the signing key, signing says
+        // so and `gatehouse keys rotate` makes a new one.
         let ring = Arc::new(KeyRing {
             keys: stored
                 .into_iter()
-                .map(keys::load)
-                .collect::<Result<_, _>>()?,
+                .filter_map(|k| {
+                    let kid = k.kid.clone();
+                    keys::load(k)
+                        .map_err(|e| tracing::warn!(%kid, error = %e, "signing key left out"))
+                        .ok()
+                })
+                .collect(),
         });
         if let Ok(mut guard) = self.oidc.ring.write() {
             *guard = Some((Instant::now(), ring.clone()));

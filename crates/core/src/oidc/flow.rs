@@ -71,10 +71,13 @@ pub struct AuthRequest {
 
 impl AuthRequest {
     /// Whether a log in made at `since` is too old for this request's `max_age` at `now`
-    /// (then the user logs in again, or `prompt=none` gets `login_required`).
+    /// (then the user logs in again, or `prompt=none` gets `login_required`); `max_age=0`
+    /// always asks again, like `prompt=login`.
     pub fn too_old(&self, since: DateTime<Utc>, now: DateTime<Utc>) -> bool {
-        self.max_age
-            .is_some_and(|max| (now - since).num_seconds() > max)
+        self.max_age.is_some_and(|max| {
+            // A `max_age` too large for a duration (over 292 million years) never expires.
+            max == 0 || Duration::try_seconds(max).is_some_and(|d| now - since > d)
+        })
     }
 }
 

@@ -111,7 +111,7 @@ pub async fn show(admin: Admin, State(state): State<AppState>, Path(id): Path<St
         Err(e) => return error_page(&chrome, e),
     };
     let lacks = admin.lacks("config/edit").await;
-    let consents = match state.0.gh.client_consents(admin.ctx(), &cid).await {
+    let (total, consents) = match state.0.gh.client_consents(admin.ctx(), &cid).await {
         Ok(v) => v,
         Err(e) => return error_page(&chrome, e),
     };
@@ -148,7 +148,10 @@ pub async fn show(admin: Admin, State(state): State<AppState>, Path(id): Path<St
             @if let Some(p) = lacks { (needs(p)) }
             div.table-wrap {
                 table {
-                    caption { (consents.len()) @if consents.len() == 1 { " remembered consent" } @else { " remembered consents" } }
+                    caption {
+                        (total) @if total == 1 { " remembered consent" } @else { " remembered consents" }
+                        @if total > consents.len() { ", the newest " (consents.len()) " shown" }
+                    }
                     thead { tr { th scope="col" { "User" } th scope="col" { "Scopes" } th scope="col" { "Since" } th scope="col" { span.sr-only { "Action" } } } }
                     tbody {
                         @for (email, k) in &consents {
