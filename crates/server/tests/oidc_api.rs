@@ -80,15 +80,7 @@ async fn code_flow_with_pkce_gives_signed_id_token_userinfo_and_rotating_refresh
 
     // Refresh: a new pair; the old refresh token used again revokes the whole chain.
     let r1 = t.body["refresh_token"].as_str().unwrap().to_owned();
-    let t2 = form(
-        &api,
-        "/oauth/token",
-        Some(&rp),
-        &[("grant_type", "refresh_token"), ("refresh_token", &r1)],
-        None,
-    )
-    .await
-    .expect(StatusCode::OK);
+    let t2 = refresh(&api, &rp, &r1).await.expect(StatusCode::OK);
     let r2 = t2.body["refresh_token"].as_str().unwrap().to_owned();
     let access2 = t2.body["access_token"].as_str().unwrap().to_owned();
     assert_ne!(r1, r2);
@@ -105,24 +97,11 @@ async fn code_flow_with_pkce_gives_signed_id_token_userinfo_and_rotating_refresh
     )
     .await;
     assert_eq!(oauth_error(&widen), "invalid_scope");
-    let reuse = form(
-        &api,
-        "/oauth/token",
-        Some(&rp),
-        &[("grant_type", "refresh_token"), ("refresh_token", &r1)],
-        None,
-    )
-    .await
-    .expect(StatusCode::BAD_REQUEST);
+    let reuse = refresh(&api, &rp, &r1)
+        .await
+        .expect(StatusCode::BAD_REQUEST);
     assert_eq!(oauth_error(&reuse), "invalid_grant");
-    let gone = form(
-        &api,
-        "/oauth/token",
-        Some(&rp),
-        &[("grant_type", "refresh_token"), ("refresh_token", &r2)],
-        None,
-    )
-    .await;
+    let gone = refresh(&api, &rp, &r2).await;
     assert_eq!(oauth_error(&gone), "invalid_grant");
     let i = form(
         &api,
@@ -610,19 +589,12 @@ async fn deactivation_password_change_and_client_revocation_end_tokens() {
     let t = exchange(&api, &rp, &code_for(&api, &rp, &s).await)
         .await
         .expect(StatusCode::OK);
-    let refresh = t.body["refresh_token"].as_str().unwrap().to_owned();
+    let refresh_token = t.body["refresh_token"].as_str().unwrap().to_owned();
     api.gh()
         .deactivate(&operator(), &UserRef::Email("ann@example.org".into()))
         .await
         .unwrap();
-    let r = form(
-        &api,
-        "/oauth/token",
-        Some(&rp),
-        &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
-        None,
-    )
-    .await;
+    let r = refresh(&api, &rp, &refresh_token).await;
     assert_eq!(oauth_error(&r), "invalid_grant");
     let i = form(
         &api,
@@ -648,17 +620,7 @@ async fn deactivation_password_change_and_client_revocation_end_tokens() {
     api.get("/oauth/userinfo", t.body["access_token"].as_str().unwrap())
         .await
         .expect(StatusCode::UNAUTHORIZED);
-    let r = form(
-        &api,
-        "/oauth/token",
-        Some(&rp),
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", t.body["refresh_token"].as_str().unwrap()),
-        ],
-        None,
-    )
-    .await;
+    let r = refresh(&api, &rp, t.body["refresh_token"].as_str().unwrap()).await;
     assert_eq!(oauth_error(&r), "invalid_client");
 }
 

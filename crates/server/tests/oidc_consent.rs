@@ -227,18 +227,9 @@ async fn auth_time_is_the_log_in_time_and_stays_on_refresh() {
     assert!(first["iat"].as_i64().unwrap() > auth_time);
 
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    let refreshed = form(
-        &api,
-        "/oauth/token",
-        Some(&rp),
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", t.body["refresh_token"].as_str().unwrap()),
-        ],
-        None,
-    )
-    .await
-    .expect(StatusCode::OK);
+    let refreshed = refresh(&api, &rp, t.body["refresh_token"].as_str().unwrap())
+        .await
+        .expect(StatusCode::OK);
     let second = jwt_claims(refreshed.body["id_token"].as_str().unwrap());
     assert_eq!(second["auth_time"].as_i64(), Some(auth_time));
     assert!(second["iat"].as_i64().unwrap() > first["iat"].as_i64().unwrap());
@@ -303,18 +294,9 @@ async fn the_roles_claim_follows_the_engine() {
     let mut tx = store.begin().await.unwrap();
     assert!(tx.delete_role(&hat).await.unwrap());
     tx.commit().await.unwrap();
-    let again = form(
-        &api,
-        "/oauth/token",
-        Some(&rp),
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", t.body["refresh_token"].as_str().unwrap()),
-        ],
-        None,
-    )
-    .await
-    .expect(StatusCode::OK);
+    let again = refresh(&api, &rp, t.body["refresh_token"].as_str().unwrap())
+        .await
+        .expect(StatusCode::OK);
     let claims = jwt_claims(again.body["id_token"].as_str().unwrap());
     assert!(
         !claims["groups"].to_string().contains("\"hat\""),

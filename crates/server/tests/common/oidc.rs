@@ -174,6 +174,18 @@ pub async fn exchange(api: &Api, rp: &Rp, code: &str) -> Resp {
     .await
 }
 
+/// `grant_type=refresh_token` with `token`, authenticated as `rp`.
+pub async fn refresh(api: &Api, rp: &Rp, token: &str) -> Resp {
+    form(
+        api,
+        "/oauth/token",
+        Some(rp),
+        &[("grant_type", "refresh_token"), ("refresh_token", token)],
+        None,
+    )
+    .await
+}
+
 pub fn jwt_claims(jwt: &str) -> Value {
     let payload = jwt.split('.').nth(1).unwrap();
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
