@@ -667,9 +667,7 @@ pub trait Tx: Send {
         now: DateTime<Utc>,
     ) -> Result<CodeUse, StoreError>;
 
-    /// Stores an access or refresh token (by hash).
-    async fn insert_oauth_token(&mut self, token: &OAuthToken) -> Result<(), StoreError>;
-    /// Stores several tokens in one statement (a grant's access and refresh token).
+    /// Stores access and refresh tokens (by hash) in one statement (a grant's access and refresh token).
     async fn insert_oauth_tokens(&mut self, tokens: &[OAuthToken]) -> Result<(), StoreError>;
     /// A token by hash, whatever its state (callers check expiry, revocation and use).
     async fn oauth_token(&mut self, token_hash: &str) -> Result<Option<OAuthToken>, StoreError>;
@@ -707,8 +705,12 @@ pub trait Tx: Send {
         client: &ClientId,
         user: Option<UserId>,
     ) -> Result<u64, StoreError>;
-    /// Every remembered consent, by user then client (export).
-    async fn oidc_consents(&mut self) -> Result<Vec<Consent>, StoreError>;
+    /// The remembered consents, by user then client: every one (export), or those given to
+    /// `client` (its page in the admin UI).
+    async fn oidc_consents(
+        &mut self,
+        client: Option<&ClientId>,
+    ) -> Result<Vec<Consent>, StoreError>;
 
     /// Commits the transaction.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;

@@ -334,12 +334,7 @@ impl Gatehouse {
         self.authorize_read(tx.as_mut(), ctx, "user/view", None)
             .await?;
         self.client_or_not_found(tx.as_mut(), id).await?;
-        let mut mine: Vec<super::model::Consent> = tx
-            .oidc_consents()
-            .await?
-            .into_iter()
-            .filter(|c| c.client_id == *id)
-            .collect();
+        let mut mine = tx.oidc_consents(Some(id)).await?;
         mine.sort_by_key(|c| std::cmp::Reverse(c.granted));
         let total = mine.len();
         mine.truncate(CONSENTS_SHOWN);

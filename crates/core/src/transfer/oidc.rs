@@ -95,7 +95,7 @@ pub(super) async fn export(
         )?;
         counts.signing_key += 1;
     }
-    for c in tx.oidc_consents().await? {
+    for c in tx.oidc_consents(None).await? {
         write_line(
             out,
             &ConsentLine {

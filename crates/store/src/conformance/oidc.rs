@@ -231,9 +231,9 @@ pub async fn refresh_token_is_used_once(store: Arc<dyn Store>) {
     let mut revoked = token(3, TokenKind::Refresh, &c, Some(ann), "f2");
     revoked.revoked = true;
     let mut tx = begin(store.as_ref()).await;
-    for t in [&refresh, &access, &revoked] {
-        tx.insert_oauth_token(t).await.unwrap();
-    }
+    tx.insert_oauth_tokens(&[refresh.clone(), access.clone(), revoked.clone()])
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     let mut tx = begin(store.as_ref()).await;
     assert_eq!(
@@ -269,7 +269,9 @@ pub async fn refresh_token_is_used_once(store: Arc<dyn Store>) {
     );
     let later = at("2025-01-02T04:04:05Z");
     let fresh = token(4, TokenKind::Refresh, &c, Some(ann), "f3");
-    tx.insert_oauth_token(&fresh).await.unwrap();
+    tx.insert_oauth_tokens(std::slice::from_ref(&fresh))
+        .await
+        .unwrap();
     assert_eq!(
         tx.use_refresh_token(&fresh.token_hash, later)
             .await
@@ -297,9 +299,7 @@ pub async fn oauth_tokens_revoke_by_token_family_user_client(store: Arc<dyn Stor
         token(4, TokenKind::Access, &other.id, Some(bob), "f3"),
         token(5, TokenKind::Access, &other.id, None, "f4"),
     ];
-    for t in &tokens {
-        tx.insert_oauth_token(t).await.unwrap();
-    }
+    tx.insert_oauth_tokens(&tokens).await.unwrap();
     tx.commit().await.unwrap();
     let revoked = |n: u32| format!("{n:064x}");
     let mut tx = begin(store.as_ref()).await;
@@ -317,10 +317,12 @@ pub async fn oauth_tokens_revoke_by_token_family_user_client(store: Arc<dyn Stor
             "{n}"
         );
     }
-    let t6 = token(6, TokenKind::Access, &other.id, Some(ann), "f5");
-    let t7 = token(7, TokenKind::Access, &c, Some(ann), "f6");
-    tx.insert_oauth_token(&t6).await.unwrap();
-    tx.insert_oauth_token(&t7).await.unwrap();
+    tx.insert_oauth_tokens(&[
+        token(6, TokenKind::Access, &other.id, Some(ann), "f5"),
+        token(7, TokenKind::Access, &c, Some(ann), "f6"),
+    ])
+    .await
+    .unwrap();
     assert_eq!(tx.revoke_client_oauth_tokens(&other.id).await.unwrap(), 1);
     assert!(!tx.oauth_token(&revoked(7)).await.unwrap().unwrap().revoked);
 }
@@ -338,10 +340,12 @@ pub async fn oauth_purge_and_user_delete(store: Arc<dyn Store>) {
         .unwrap();
     let mut late = token(3, TokenKind::Refresh, &c, Some(ann), "f");
     late.expires = at("2025-02-01T00:00:00Z");
-    tx.insert_oauth_token(&token(4, TokenKind::Access, &c, Some(ann), "f"))
-        .await
-        .unwrap();
-    tx.insert_oauth_token(&late).await.unwrap();
+    tx.insert_oauth_tokens(&[
+        token(4, TokenKind::Access, &c, Some(ann), "f"),
+        late.clone(),
+    ])
+    .await
+    .unwrap();
     assert_eq!(tx.purge_oauth(at("2025-01-02T12:00:00Z")).await.unwrap(), 2);
     assert!(tx.oauth_token(&late.token_hash).await.unwrap().is_some());
     assert!(tx.delete_user(ann).await.unwrap());
@@ -440,12 +444,19 @@ pub async fn oidc_consents_remember_replace_and_forget(store: Arc<dyn Store>) {
     );
     tx.save_oidc_consent(&wider).await.unwrap();
     assert_eq!(tx.oidc_consent(ann, &c).await.unwrap(), Some(wider.clone()));
-    let all = tx.oidc_consents().await.unwrap();
+    let all = tx.oidc_consents(None).await.unwrap();
     assert_eq!(
         all.iter()
             .map(|k| (k.user_id, k.client_id.as_str()))
             .collect::<Vec<_>>(),
         vec![(ann, "gh-one"), (ann, "gh-other"), (bob, "gh-one")]
+    );
+    let one = tx.oidc_consents(Some(&c)).await.unwrap();
+    assert_eq!(
+        one.iter()
+            .map(|k| (k.user_id, k.client_id.as_str()))
+            .collect::<Vec<_>>(),
+        vec![(ann, "gh-one"), (bob, "gh-one")]
     );
     // One user's, then everyone's, of one client only.
     assert_eq!(tx.forget_oidc_consents(&c, Some(bob)).await.unwrap(), 1);
@@ -469,5 +480,5 @@ pub async fn oidc_consents_remember_replace_and_forget(store: Arc<dyn Store>) {
     drop(tx);
     let mut tx = begin(store.as_ref()).await;
     assert!(tx.delete_user(ann).await.unwrap());
-    assert_eq!(tx.oidc_consents().await.unwrap(), Vec::new());
+    assert_eq!(tx.oidc_consents(None).await.unwrap(), Vec::new());
 }

@@ -406,10 +406,6 @@ impl Tx for BackendTx {
         oidc::use_code(self.conn(), code_hash, now).await
     }
 
-    async fn insert_oauth_token(&mut self, token: &OAuthToken) -> Result<(), StoreError> {
-        oidc::insert_token(self.conn(), token).await
-    }
-
     async fn insert_oauth_tokens(&mut self, tokens: &[OAuthToken]) -> Result<(), StoreError> {
         oidc::insert_tokens(self.conn(), tokens).await
     }
@@ -466,8 +462,11 @@ impl Tx for BackendTx {
         oidc::forget_consents(self.conn(), client, user).await
     }
 
-    async fn oidc_consents(&mut self) -> Result<Vec<Consent>, StoreError> {
-        oidc::consents(self.conn()).await
+    async fn oidc_consents(
+        &mut self,
+        client: Option<&ClientId>,
+    ) -> Result<Vec<Consent>, StoreError> {
+        oidc::consents(self.conn(), client).await
     }
 
     async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {

@@ -355,10 +355,6 @@ impl TokenRow {
     }
 }
 
-pub(super) async fn insert_token(conn: &mut Conn, t: &OAuthToken) -> Result<(), StoreError> {
-    insert_tokens(conn, std::slice::from_ref(t)).await
-}
-
 /// Every token in one `INSERT` (a grant stores its access and refresh token together: one
 /// statement, one round trip to the database).
 pub(super) async fn insert_tokens(
@@ -566,11 +562,17 @@ pub(super) async fn forget_consents(
     Ok(done.rows_affected())
 }
 
-pub(super) async fn consents(conn: &mut Conn) -> Result<Vec<Consent>, StoreError> {
+pub(super) async fn consents(
+    conn: &mut Conn,
+    client: Option<&ClientId>,
+) -> Result<Vec<Consent>, StoreError> {
+    let client = client.map(ClientId::as_str);
     let rows: Vec<ConsentRow> = sqlx::query_as(sql!(
         "SELECT user_id, client_id, scopes, granted FROM oidc_consents \
-         ORDER BY user_id, client_id"
+         WHERE (? IS NULL OR client_id = ?) ORDER BY user_id, client_id"
     ))
+    .bind(client)
+    .bind(client)
     .fetch_all(&mut *conn)
     .await
     .map_err(backend)?;
